@@ -1,0 +1,83 @@
+"""Numbers as printed: the text, its precision and any bound sign.
+
+A printed number keeps what the text says about precision: ``15.00`` has two decimals, ``17.2`` one,
+``<0.001`` is a bound. Checks take the whole range of true values that would print as the text
+(half a unit of the last printed digit either side under rounding to nearest).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_NUMBER = re.compile(
+    r"^\s*(?P<bound><=|>=|<|>|≤|≥)?\s*(?P<num>[-+−]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|[-+−]?\.\d+)\s*$"
+)
+_BOUNDS = {"≤": "<=", "≥": ">="}
+
+
+@dataclass(frozen=True)
+class PrintedNumber:
+    """A number parsed from its printed text."""
+
+    text: str
+    value: float
+    decimals: int
+    bound: str = ""  # "", "<", "<=", ">", ">="
+
+    @property
+    def unit(self) -> float:
+        """The size of one unit in the last printed place (0.01 for ``88.91``)."""
+        return 10.0 ** (-self.decimals)
+
+    @property
+    def is_bound(self) -> bool:
+        return bool(self.bound)
+
+    def rounding_interval(self) -> tuple[float, float]:
+        """Values that print as this number under rounding to nearest: value ± half a unit.
+
+        For a bound (``<0.001``) the interval is the open side: ``(0, 0.001)`` or ``(value, inf)``.
+        """
+        if self.bound in ("<", "<="):
+            return (float("-inf"), self.value)
+        if self.bound in (">", ">="):
+            return (self.value, float("inf"))
+        half = self.unit / 2
+        return (self.value - half, self.value + half)
+
+
+def parse_printed(text: str) -> PrintedNumber:
+    """Parse printed numeric text (``"88.91"``, ``"<0.001"``, ``"1,000,000"``).
+
+    Raises ``ValueError`` when the text is not a single number.
+    """
+    if text is None:
+        raise ValueError("empty")
+    s = str(text).strip()
+    m = _NUMBER.match(s)
+    if not m:
+        raise ValueError(f"'{text}' is not a number")
+    bound = _BOUNDS.get(m.group("bound") or "", m.group("bound") or "")
+    num = m.group("num").replace(",", "").replace("−", "-")
+    try:
+        dec = Decimal(num)
+    except InvalidOperation as exc:  # pragma: no cover - regex guards this
+        raise ValueError(f"'{text}' is not a number") from exc
+    decimals = max(0, -dec.as_tuple().exponent)
+    return PrintedNumber(text=s, value=float(dec), decimals=decimals, bound=bound)
+
+
+def is_number(text: str) -> bool:
+    try:
+        parse_printed(text)
+    except ValueError:
+        return False
+    return True
+
+
+def format_at(value: float, decimals: int) -> str:
+    """Format a recomputed value at a printed precision, rounding half away from zero."""
+    q = Decimal(1).scaleb(-decimals)
+    return str(Decimal(repr(float(value))).quantize(q, rounding="ROUND_HALF_UP"))
