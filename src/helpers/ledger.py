@@ -115,6 +115,7 @@ class Ledger:
     path: Path
     meta: dict
     tables: dict[str, pd.DataFrame]
+    covariates: dict = field(default_factory=dict)   # covariates.yaml, if the study has one
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -330,7 +331,30 @@ def load_ledger(study: str, root: Path | str | None = None) -> Ledger:
         df = df.rename(columns={"_line": "line"})
         df["line"] = df["line"].astype(int)
         tables[key] = df.reset_index(drop=True)
-    return Ledger(study=study, path=path, meta=meta, tables=tables)
+    return Ledger(study=study, path=path, meta=meta, tables=tables,
+                  covariates=_load_covariates(path))
+
+
+def _load_covariates(path: Path) -> dict:
+    """``covariates.yaml``: how hazard-ratio variables map to patient-level columns (optional)."""
+    file = path / "covariates.yaml"
+    if not file.is_file():
+        return {}
+    shown = relative_to_root(file)
+    try:
+        spec = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise LedgerError(shown, f"not valid YAML: {exc}") from exc
+    if not isinstance(spec, dict) or not isinstance(spec.get("covariates", {}), dict):
+        raise LedgerError(shown, "must map 'covariates' to a mapping of variable -> spec",
+                          field="covariates")
+    for variable, item in spec.get("covariates", {}).items():
+        if not isinstance(item, dict) or not item.get("column"):
+            raise LedgerError(shown, f"variable '{variable}' needs a 'column'", field=str(variable))
+        if "cut" in item and not {"below", "above"} <= set(item):
+            raise LedgerError(shown, f"variable '{variable}' has a 'cut' but not both 'below' and "
+                                     "'above' level names", field=str(variable))
+    return spec
 
 
 def number(text: str) -> float | None:
