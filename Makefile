@@ -29,7 +29,7 @@ reanalysis: $(STAMP)
 	$(BIN)/reanalysis --study $(STUDY) --run $(RUN) --jobs $(JOBS) --overwrite
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval-lax --nbval-cell-timeout=600 notebooks
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -12,6 +12,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TINY_ROOT = FIXTURES / "ledgers"
 REPO = Path(__file__).resolve().parents[1]
 
+# Fixture notebooks are inputs of runner tests, not notebooks for nbval to execute.
+collect_ignore_glob = ["fixtures/*"]
+
 
 @pytest.fixture
 def tiny_copy(tmp_path):
