@@ -145,12 +145,16 @@ def load_ipd(source: str, **kwargs) -> pd.DataFrame:
     """
     _import_builtin_sources()
     if source in _SOURCES:
-        return validate_ipd(_SOURCES[source](**kwargs), file=f"<{source}>")
+        df = validate_ipd(_SOURCES[source](**kwargs), file=f"<{source}>")
+        df.attrs["file"] = f"<{source}>"
+        return df
     path = Path(source)
     if path.suffix.lower() != ".csv" and not path.exists():
         known = ", ".join(sorted(_SOURCES)) or "none"
         raise PatientDataError(str(source), f"neither a CSV file nor a known source ({known})")
-    return validate_ipd(read_ipd_csv(path), file=relative_to_root(path))
+    df = validate_ipd(read_ipd_csv(path), file=relative_to_root(path))
+    df.attrs["file"] = relative_to_root(path)  # later messages (e.g. a covariate) name the file
+    return df
 
 
 def endpoints_available(df: pd.DataFrame) -> list[str]:

@@ -1,0 +1,319 @@
+"""Patient-level tables and the checks that hold a ledger against patient data.
+
+Each check has a case where it must pass (the NCCTG reference ledger against the NCCTG data, or the
+tiny made-up ledger against a made-up cohort built from it) and one where it must flag (the same
+ledger with one printed number moved)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import beta
+
+from helpers.datasets import load_ncctg_lung
+from helpers.ipd import validate_ipd
+from helpers.ledger import load_ledger
+from helpers.paths import published_root
+from helpers.patient_level import (adverse_event_rates, adverse_events_match_ipd,
+                                   baseline_matches_ipd, cohort_size_matches_ipd, cox_matches_ipd,
+                                   direction_matches_ipd, ipd_matches, ipd_matches_map,
+                                   patient_baseline_table, patient_level_findings,
+                                   patient_level_table, proportion_ci, response_matches_ipd,
+                                   response_rates, survival_matches_ipd)
+from helpers.printed import format_at, parse_printed
+from helpers.survival import design_matrix, km_summary
+
+from conftest import TINY_ROOT, edit_cell
+
+
+@pytest.fixture(scope="module")
+def lung():
+    return load_ncctg_lung()
+
+
+@pytest.fixture(scope="module")
+def ncctg():
+    return load_ledger("ncctg_lung")
+
+
+@pytest.fixture
+def ncctg_copy(tmp_path):
+    """A writable copy of the NCCTG ledger: (root, folder)."""
+    root = tmp_path / "published"
+    shutil.copytree(published_root() / "ncctg_lung", root / "ncctg_lung")
+    return root, root / "ncctg_lung"
+
+
+def moved(text: str, units: int) -> str:
+    """Printed text moved by ``units`` of its last digit (keeps the precision)."""
+    p = parse_printed(text)
+    return format_at(p.value + units * p.unit, p.decimals)
+
+
+def by_row(findings) -> dict:
+    return {f.locators[0]: f for f in findings}
+
+
+def cell(ledger, table: str, row_id: str, column: str) -> str:
+    df = getattr(ledger, table)
+    return df.loc[df["row_id"] == row_id, column].iloc[0]
+
+
+def locator(ledger, table: str, row_id: str) -> str:
+    return cell(ledger, table, row_id, "locator")
+
+
+# ---- the unit check -------------------------------------------------------------------------------
+
+def test_ipd_matches_at_printed_precision():
+    assert ipd_matches("37.5", 100 * 3 / 8) == "consistent"
+    assert ipd_matches("15.00", 15.004) == "consistent"           # trailing zeros count
+    assert ipd_matches("15.00", 15.006) == "inconsistent"
+    assert ipd_matches("<0.001", 0.0004) == "consistent"
+    assert ipd_matches("<0.001", 0.0011) == "inconsistent"
+    assert ipd_matches("7.82", 7.826, rounding="truncate") == "consistent"
+    assert ipd_matches("7.82", 7.826, rounding="half_up") == "inconsistent"
+    assert ipd_matches("", 3.0) == "not testable" and ipd_matches("3.0", None) == "not testable"
+
+
+def test_ipd_matches_map_adds_a_verdict_column():
+    df = pd.DataFrame({"printed": ["1.51", "0.825", "2"], "recomputed": [1.514, 0.9, None]})
+    out = ipd_matches_map(df)
+    assert list(out["verdict"]) == ["consistent", "inconsistent", "not testable"]
+    assert "verdict" not in df.columns
+
+
+# ---- tables ----------------------------------------------------------------------------------------
+
+def made_up_cohort(ledger) -> pd.DataFrame:
+    """A cohort built from the tiny ledger's counts, so that its printed numbers hold exactly."""
+    n = ledger.n
+    counts = ledger.counts.set_index("row_id")
+    sex = ["Male"] * int(counts.loc["c1", "count"]) + ["Female"] * int(counts.loc["c2", "count"])
+    resp = sum(([lv] * int(counts.loc[r, "count"]) for r, lv in
+                (("c3", "PR"), ("c4", "SD"), ("c5", "PD"), ("c6", "CR"))), [])
+    ae = ledger.adverse_events.set_index("row_id")
+    low, high, total = (int(ae.loc[r, "count"]) for r in ("a1", "a2", "a3"))
+    nausea = [2] * low + [3] * high + [0] * (n - low - high)
+    rash = [0] * (low + high) + [1] * (total - low - high) + [0] * (n - total)
+    rng = np.random.default_rng(7)
+    return validate_ipd(pd.DataFrame({
+        "id": [f"X{i}" for i in range(n)], "os_time": rng.exponential(10, n).round(2),
+        "os_event": rng.integers(0, 2, n), "sex": sex, "best_response": resp,
+        "ae_nausea": nausea, "ae_rash": rash}))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_ledger("tiny", root=TINY_ROOT)
+
+
+def test_response_rates_with_clopper_pearson(tiny):
+    df = made_up_cohort(tiny)
+    rates = response_rates(df).set_index("level")
+    n = len(df)
+    assert rates.loc["ORR", "count"] == (df["best_response"].isin(["CR", "PR"])).sum()
+    assert rates.loc["DCR", "count"] == (df["best_response"].isin(["CR", "PR", "SD"])).sum()
+    k = int(rates.loc["PR", "count"])
+    # exact limits from the beta distribution (Clopper & Pearson 1934)
+    assert rates.loc["PR", "ci_low"] == pytest.approx(100 * beta.ppf(0.025, k, n - k + 1))
+    assert rates.loc["PR", "ci_high"] == pytest.approx(100 * beta.ppf(0.975, k + 1, n - k))
+    assert rates.loc["CR", "ci_low"] == 0 and proportion_ci(0, n)[1] == pytest.approx(
+        100 * (1 - 0.025 ** (1 / n)))
+    assert response_rates(df.drop(columns="best_response")).empty
+
+
+def test_adverse_event_rates_by_grade_band(tiny):
+    df = made_up_cohort(tiny)
+    ae = adverse_event_rates(df).set_index(["event", "grade_band"])
+    assert ae.loc[("nausea", "<3"), "count"] == (df["ae_nausea"].between(1, 2)).sum()
+    assert ae.loc[("nausea", ">=3"), "count"] == (df["ae_nausea"] >= 3).sum()
+    assert ae.loc[("ANY", "any"), "count"] == ((df["ae_nausea"] > 0) | (df["ae_rash"] > 0)).sum()
+    assert adverse_event_rates(df.drop(columns=["ae_nausea", "ae_rash"])).empty
+
+
+def test_baseline_table_with_tableone_beside_the_ledger(lung, ncctg):
+    table = patient_baseline_table(lung, ncctg)
+    assert len(table) == len(ncctg.counts) + len(ncctg.summaries)
+    counts = ncctg.counts.set_index("row_id")
+    for _, r in table[table["statistic"] == "n_percent"].iterrows():
+        c = counts.loc[r["row_id"]]
+        assert r["ipd"] == f"{c['count']} ({c['percent']})", r["row_id"]   # tableone's n (%)
+    ages = table[table["variable"] == "Age"].iloc[0]
+    assert ages["ipd"].startswith(cell(ncctg, "summaries", "t1_age", "center"))
+
+
+def test_baseline_table_without_a_ledger_lists_the_covariates(lung, ncctg):
+    table = patient_baseline_table(lung, covariates=ncctg.covariates)
+    assert {"Age", "Sex", "ECOG group", "Meal calories"} <= set(table["variable"])
+    assert set(table.loc[table["variable"] == "Sex", "level"]) == {"Male", "Female"}
+
+
+def test_design_matrix_reference_cut_scale_and_missing(lung, ncctg):
+    design = design_matrix(lung, ncctg.covariates, ["Sex", "ECOG group", "Meal calories"],
+                           references={"Sex": "Female"})
+    cols = design.columns.set_index("variable")
+    assert cols.loc["Sex", "reference"] == "Female" and cols.loc["Sex", "level"] == "Male"
+    assert cols.loc["ECOG group", "reference"] == "0-1"
+    x = design.matrix
+    assert x["Sex: Male"].sum() == (lung["sex"] == "Male").sum()
+    assert x["ECOG group: >=2"].isna().sum() == lung["ph.ecog"].isna().sum()
+    assert np.allclose(x["Meal calories"].dropna(), lung["meal.cal"].dropna() / 100)
+    with pytest.raises(ValueError, match="has no patients"):
+        design_matrix(lung, ncctg.covariates, ["Sex"], references={"Sex": "Other"})
+
+
+def test_km_summary_skips_endpoints_the_data_lack(lung):
+    out = km_summary(lung)
+    assert list(out["endpoint"]) == ["OS"]
+    assert km_summary(lung.drop(columns=["os_time", "os_event"])).empty
+
+
+# ---- the checks: the clean reference ledger passes ---------------------------------------------------
+
+def test_reference_ledger_agrees_with_its_data(lung, ncctg):
+    table = patient_level_table(ncctg, lung)
+    assert len(table) > 0
+    bad = table[table["verdict"] != "consistent"]
+    assert bad.empty, bad[["check", "item", "explanation"]].to_string()
+    checks = set(table["check"])
+    assert {"baseline_matches_ipd", "survival_matches_ipd", "cox_matches_ipd",
+            "direction_matches_ipd", "cohort_size_matches_ipd"} <= checks
+
+
+def test_what_the_data_lack_is_not_testable(lung, tiny):
+    """NCCTG has no PFS, response or adverse events: those rows of the tiny ledger are not testable."""
+    findings = patient_level_findings(tiny, lung)
+    verdict = {f.check: set() for f in findings}
+    for f in findings:
+        verdict[f.check].add(f.verdict)
+    for check in ("response_matches_ipd", "adverse_events_match_ipd", "survival_matches_ipd",
+                  "cox_matches_ipd", "direction_matches_ipd"):
+        assert verdict[check] == {"not testable"}, check
+
+
+def test_made_up_cohort_passes_then_a_changed_response_flags(tiny):
+    df = made_up_cohort(tiny)
+    for fn in (response_matches_ipd, adverse_events_match_ipd):
+        assert {f.verdict for f in fn(tiny, df)} == {"consistent"}, fn.__name__
+    one_pr_to_sd = df.copy()
+    one_pr_to_sd.loc[one_pr_to_sd["best_response"] == "PR", "best_response"] = ["SD"] + \
+        ["PR"] * (int((df["best_response"] == "PR").sum()) - 1)
+    flagged = {f.item: f for f in response_matches_ipd(tiny, one_pr_to_sd)}
+    assert flagged["PR"].verdict == "inconsistent" and flagged["PR"].category == "contradiction"
+    assert flagged["ORR"].verdict == "inconsistent" and flagged["PD"].verdict == "consistent"
+    fewer_nausea = df.assign(ae_nausea=df["ae_nausea"].where(df["ae_nausea"] != 3, 0))
+    assert {f.verdict for f in adverse_events_match_ipd(tiny, fewer_nausea)
+            if f.item == "Nausea (>=3)"} == {"inconsistent"}
+
+
+# ---- the checks: each flags a moved number -------------------------------------------------------------
+
+def test_moved_hazard_ratio_is_a_contradiction(lung, ncctg, ncctg_copy):
+    root, folder = ncctg_copy
+    edit_cell(folder / "hazard_ratios.csv", "hr_u_sex_female", "hr",
+              moved(cell(ncctg, "hazard_ratios", "hr_u_sex_female", "hr"), 10))
+    edited = load_ledger("ncctg_lung", root=root)
+    f = by_row(cox_matches_ipd(edited, lung))[locator(ncctg, "hazard_ratios", "hr_u_sex_female")]
+    assert (f.verdict, f.category, f.severity) == ("inconsistent", "contradiction", "major")
+    assert "HR printed" in f.explanation
+
+
+def test_percent_off_by_one_unit_is_a_rounding_slip(lung, ncctg, ncctg_copy):
+    root, folder = ncctg_copy
+    edit_cell(folder / "counts.csv", "t1_sex_male", "percent",
+              moved(cell(ncctg, "counts", "t1_sex_male", "percent"), 1))
+    edited = load_ledger("ncctg_lung", root=root)
+    f = by_row(baseline_matches_ipd(edited, lung))[locator(ncctg, "counts", "t1_sex_male")]
+    assert (f.verdict, f.category, f.severity) == ("inconsistent", "rounding", "minor")
+
+
+def test_moved_mean_and_wrong_count_are_flagged(lung, ncctg, ncctg_copy):
+    root, folder = ncctg_copy
+    edit_cell(folder / "summaries.csv", "t1_age", "center",
+              moved(cell(ncctg, "summaries", "t1_age", "center"), 5))
+    edit_cell(folder / "counts.csv", "t1_ecog_performance_status_0", "count",
+              str(int(cell(ncctg, "counts", "t1_ecog_performance_status_0", "count")) + 1))
+    edited = load_ledger("ncctg_lung", root=root)
+    found = by_row(baseline_matches_ipd(edited, lung))
+    assert found[locator(ncctg, "summaries", "t1_age")].verdict == "inconsistent"
+    f = found[locator(ncctg, "counts", "t1_ecog_performance_status_0")]
+    assert (f.verdict, f.category) == ("inconsistent", "contradiction")
+
+
+def test_moved_median_and_wrong_ci_type_are_flagged(lung, ncctg, ncctg_copy):
+    root, folder = ncctg_copy
+    edit_cell(folder / "survival.csv", "res_os_median", "center",
+              moved(cell(ncctg, "survival", "res_os_median", "center"), 30))
+    # the log-log row claimed as a log interval: its limits no longer match
+    edit_cell(folder / "survival.csv", "sens_os_median_loglog", "note", "conf.type=log")
+    edited = load_ledger("ncctg_lung", root=root)
+    found = by_row(survival_matches_ipd(edited, lung))
+    assert found[locator(ncctg, "survival", "res_os_median")].verdict == "inconsistent"
+    assert found[locator(ncctg, "survival", "sens_os_median_loglog")].verdict == "inconsistent"
+
+
+def test_reversed_statement_is_flagged(lung, ncctg, ncctg_copy):
+    root, folder = ncctg_copy
+    other = cell(ncctg, "statements", "st_sex_better", "level")
+    edit_cell(folder / "statements.csv", "st_sex_poorer", "level", other)
+    edited = load_ledger("ncctg_lung", root=root)
+    f = {x.item: x for x in direction_matches_ipd(edited, lung)}[f"poorer_prognosis: Sex {other}"]
+    assert (f.verdict, f.category) == ("inconsistent", "contradiction")
+
+
+def test_wrong_cohort_size_is_flagged(lung, ncctg):
+    assert {f.verdict for f in cohort_size_matches_ipd(ncctg, lung)} == {"consistent"}
+    assert {f.verdict for f in cohort_size_matches_ipd(ncctg, lung.iloc[1:])} == {"inconsistent"}
+
+
+def test_tables_and_findings_name_no_patient(ncctg):
+    data = load_ncctg_lung()
+    data["id"] = [f"PT-{i:06d}-ZX" for i in range(1, len(data) + 1)]
+    text = "".join(t.to_csv() for t in (patient_level_table(ncctg, data),
+                                        patient_baseline_table(data, ncctg), km_summary(data)))
+    assert "PT-" not in text
+
+
+def test_everything_runs_on_the_synthetic_cohort_and_a_csv_path(tmp_path):
+    """The same functions take the synthetic cohort (cao2024), NCCTG and a CSV path."""
+    from helpers.patient_level import cox_tables, load_patient_data
+
+    ledger = load_ledger("cao2024")
+    synthetic = load_patient_data("synthetic", ledger, seed=1)
+    assert synthetic.synthetic and synthetic.has_response and synthetic.has_adverse_events
+    data = synthetic.data
+    assert len(patient_baseline_table(data, ledger)) == (
+        ledger.counts["quantity"].str.startswith("baseline.").sum()
+        + ledger.summaries["quantity"].str.startswith("baseline.").sum())
+    assert set(response_rates(data)["level"]) >= {"ORR", "DCR"}
+    assert len(adverse_event_rates(data)) > 0 and set(km_summary(data)["endpoint"]) == {"PFS", "OS"}
+    assert not cox_tables(ledger, data).empty
+    verdicts = {f.verdict for f in patient_level_findings(ledger, data)}
+    assert verdicts <= {"consistent", "inconsistent", "not testable"}
+
+    path = tmp_path / "cohort.csv"
+    load_ncctg_lung().to_csv(path, index=False)
+    from_csv = load_patient_data(str(path), load_ledger("ncctg_lung"))
+    assert not from_csv.synthetic and from_csv.source == "cohort.csv"
+    assert from_csv.endpoints == ["OS"] and not from_csv.has_response
+
+
+def test_covariates_yaml_values_map_and_baseline_section():
+    from helpers.patient_level import resolve_variable
+    from helpers.survival import level_series
+
+    df = validate_ipd(pd.DataFrame({"id": ["a", "b", "c", "d"], "line": ["first", "later", "first", ""],
+                                    "ecog": [0.0, 1.0, np.nan, 1.0]}))
+    spec = {"baseline": {"Line of therapy": {"column": "line",
+                                             "values": {"first": "First line", "later": "Later line"}}},
+            "covariates": {"ECOG": {"column": "ecog"}}}
+    item = resolve_variable("Line of therapy", spec, df)
+    assert list(level_series(df, item, levels=["First line", "Later line", "Missing"])) == [
+        "First line", "Later line", "First line", "Missing"]
+    ecog = level_series(df, resolve_variable("ECOG", spec, df), levels=["0", "1"])
+    assert ecog.iloc[0] == "0" and ecog.iloc[1] == "1" and pd.isna(ecog.iloc[2])
+    assert resolve_variable("Albumin", spec, df) is None
