@@ -11,9 +11,9 @@
 * :func:`median_within_followup` -- a Kaplan-Meier median (and its CI limits) cannot exceed the
   longest possible follow-up (cut-off minus start of accrual); a median OS below the minimum life
   expectancy required for inclusion contradicts that requirement for half the cohort.
-* :func:`stated_alpha`, :func:`significance_claim`, :func:`selection_by_significance` -- the
-  significance level the paper states against the other alphas it states and the p-values it calls
-  significant or uses to build its multivariable model.
+* :func:`stated_alpha`, :func:`significance_claim` -- the significance level the paper states
+  against the other alphas it states and the p-values it calls significant. (The multivariable
+  model against its selection rule is :func:`helpers.hazard.check_model_selection`.)
 
 Date arithmetic: months of 365.25/12 days, weeks of 7 days.
 """
@@ -363,33 +363,11 @@ def significance_claim(p: str, alpha: float) -> str:
     return significance_claim_result(p, alpha).verdict
 
 
-def selection_by_significance_result(p: str, in_model: bool, alpha: float) -> Result:
-    """:func:`selection_by_significance` with its explanation."""
-    pn = parse_printed(p)
-    significant = (pn.value <= alpha) if pn.bound in ("<", "<=") else pn.value < alpha
-    where = "in" if in_model else "not in"
-    if significant == in_model:
-        return Result("consistent", "design", "in model" if significant else "not in model",
-                      f"univariable p {p} {'<' if significant else '>='} {alpha:g}; {where} the "
-                      f"multivariable model.")
-    return Result("inconsistent", "design", "in model" if significant else "not in model",
-                  f"univariable p {p} is {'below' if significant else 'not below'} {alpha:g}, yet "
-                  f"the variable is {where} the multivariable model built from the significant "
-                  f"univariable factors.")
-
-
-def selection_by_significance(p: str, in_model: bool, alpha: float) -> str:
-    """Whether a variable's place in the multivariable model matches its univariable p at alpha
-    (for papers that build the model from the significant univariable factors)."""
-    return selection_by_significance_result(p, in_model, alpha).verdict
-
-
 def alpha_findings(ledger: Ledger, alpha: float) -> list[Finding]:
-    """The study's alpha against (1) every other alpha in ``design.csv``, (2) p-values the paper
-    calls significant (``design.csv`` rows of kind ``outcome`` whose parameter ends in ``_p``) and
-    (3) when the paper says its multivariable model takes the univariable factors below a p
-    threshold (a ``design.csv`` row ``multivariable_entry_p``), the variables in each model against
-    that threshold. ``alpha`` is the level in force (the notebook parameter)."""
+    """The study's alpha against (1) every other alpha in ``design.csv`` and (2) p-values the paper
+    calls significant (``design.csv`` rows of kind ``outcome`` whose parameter ends in ``_p``).
+    ``alpha`` is the level in force (the notebook parameter). The multivariable model against the
+    stated selection rule is :func:`helpers.hazard.check_model_selection` (notebook 03)."""
     out = []
     d = ledger.design
     for _, r in d[d["parameter"].str.contains("alpha")].iterrows():
@@ -403,24 +381,5 @@ def alpha_findings(ledger: Ledger, alpha: float) -> list[Finding]:
         res = significance_claim_result(text, alpha)
         out.append(_finding(ledger, "significance_claim", r["parameter"], res, [r["locator"]],
                             r["printed"], r["quantity"]))
-    hr = ledger.hazard_ratios
-    entry = _design_row(ledger, "multivariable_entry_p")
-    if entry is not None and len(hr) and {"univariable", "multivariable"} <= set(hr["model"]):
-        threshold = parse_printed(entry["value"]).value
-        for endpoint, h in hr.groupby("endpoint", sort=False):
-            multi = h[h["model"] == "multivariable"]
-            if multi.empty:
-                continue
-            in_model = set(multi[multi["role"] == "estimate"]["variable"])
-            uni = h[(h["model"] == "univariable") & (h["role"] == "estimate")]
-            for _, r in uni.iterrows():
-                if not str(r["p"]).strip():
-                    continue
-                res = selection_by_significance_result(r["p"], r["variable"] in in_model,
-                                                       threshold)
-                out.append(_finding(ledger, "selection_by_significance",
-                                    f"{endpoint}: {r['variable']} {r['level']}", res,
-                                    [r["locator"], entry["locator"]], f"p = {r['p']}",
-                                    r["quantity"]))
     return out
 
