@@ -336,3 +336,25 @@ def mc_distribution(sim: pd.DataFrame, printed: pd.DataFrame, *, value: str, lab
     ax.legend(fontsize=8)
     fig_m.tight_layout()
     return FigurePair(fig, fig_m)
+
+
+def medians_vs_followup(ledger) -> FigurePair | None:
+    """Printed median CIs against the potential follow-up the design allows (uniform accrual);
+    None when the ledger has no accrual window/cut-off or no median with a CI."""
+    from .survival_checks import distinct_medians, study_followup
+
+    fu = study_followup(ledger)
+    med = distinct_medians(ledger)
+    med = med[med["ci_low"] != ""] if len(med) else med
+    if fu is None or not len(med):
+        return None
+    shown = pd.DataFrame({"label": [f"{r.endpoint} {r.center} ({r.ci_low}-{r.ci_high})"
+                                    for r in med.itertuples()],
+                          "low": [float(x) for x in med["ci_low"]],
+                          "high": [float(x) for x in med["ci_high"]],
+                          "fu_low": fu.min_fu, "fu_high": fu.max_fu, "verdict": "consistent"})
+    return intervals(shown, label="label", printed_low="low", printed_high="high",
+                     allowed_low="fu_low", allowed_high="fu_high", log=False,
+                     xlabel=f"time ({fu.unit})", printed_name="printed CI of the median",
+                     allowed_name="potential follow-up (uniform accrual)",
+                     title="Printed medians against the follow-up the design allows")
