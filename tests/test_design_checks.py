@@ -29,9 +29,7 @@ def test_assessment_window():
     assert dc.date_span("2022-02")[1].day == 28
 
 
-def test_followup_and_alpha_scalars():
-    assert dc.median_within_followup("14.2", 29.9) == "consistent"
-    assert dc.median_within_followup("31.0", 29.9) == "impossible"
+def test_alpha_scalars():
     assert dc.stated_alpha("0.05", 0.05) == "consistent"
     assert dc.stated_alpha("0.10", 0.05) == "inconsistent"
     assert dc.significance_claim("<0.005", 0.05) == "consistent"
@@ -43,7 +41,8 @@ def test_findings_on_toy(toy):
     assert lim[("within_limits", "Age within inclusion limits")] == "impossible"   # max 80
     assert lim[("level_within_limits", "Age level >=60")] == "consistent"
     assert [f.verdict for f in dc.assessment_findings(toy)] == ["consistent"]
-    assert {f.verdict for f in dc.followup_findings(toy)} == {"consistent"}
+    assert [(f.check, f.verdict) for f in dc.followup_findings(toy)] == [
+        ("median_vs_life_expectancy", "consistent")]
     alpha = {f.item: f.verdict for f in dc.alpha_findings(toy, toy.alpha)}
     assert alpha["alpha vs study alpha"] == "consistent"
     assert alpha["sample_size_alpha vs study alpha"] == "inconsistent"
@@ -53,7 +52,7 @@ def test_findings_on_toy(toy):
 def test_cao2024_design_findings():
     ledger = cao2024()
     window = dc.assessment_findings(ledger)
-    assert [f.verdict for f in window] == ["inconsistent"]
+    assert [(f.verdict, f.category) for f in window] == [("inconsistent", "design")]
     alpha = dc.alpha_findings(ledger, ledger.alpha)
     stated = [f for f in alpha if f.check == "stated_alpha" and f.item == "alpha vs study alpha"]
     assert stated and all(f.verdict == "consistent" for f in stated)
@@ -82,3 +81,15 @@ def test_unreadable_ledger_cells_name_file_line_and_field(tmp_path):
     line = edit_cell(root / "toy_arith" / "adverse_events.csv", "t4_rash_ge3", "grade_band", "severe")
     with pytest.raises(LedgerError, match=rf"adverse_events.csv, line {line} .*field 'grade_band'"):
         total_bounds_findings(load_ledger("toy_arith", root=root), "half_up")
+
+
+def test_assessment_window_without_accrual_end_is_not_testable(tmp_path):
+    import shutil
+
+    from conftest import edit_cell
+
+    root = tmp_path / "published"
+    shutil.copytree(TINY_ROOT / "toy_arith", root / "toy_arith")
+    edit_cell(root / "toy_arith" / "design.csv", "m_accrual", "value_high", "")
+    assert [f.verdict for f in dc.assessment_findings(load_ledger("toy_arith", root=root))] == [
+        "not testable"]

@@ -8,9 +8,9 @@
   w weeks, needs m*w weeks of follow-up before the data cut-off; a patient who started later could
   not qualify. Dates printed as months are read in the paper's favour (accrual ending on the first
   day of its month, the cut-off on the last).
-* :func:`median_within_followup` -- a Kaplan-Meier median (and its CI limits) cannot exceed the
-  longest possible follow-up (cut-off minus start of accrual); a median OS below the minimum life
-  expectancy required for inclusion contradicts that requirement for half the cohort.
+* :func:`median_vs_life_expectancy` -- a median OS below the minimum life expectancy required for
+  inclusion contradicts that requirement for half the cohort. (A median or CI limit beyond the
+  longest possible follow-up is :func:`helpers.survival_checks.median_followup`.)
 * :func:`stated_alpha`, :func:`significance_claim` -- the significance level the paper states
   against the other alphas it states and the p-values it calls significant. (The multivariable
   model against its selection rule is :func:`helpers.hazard.check_model_selection`.)
@@ -245,23 +245,6 @@ def assessment_findings(ledger: Ledger) -> list[Finding]:
                      locs, printed, need["quantity"])]
 
 
-def median_within_followup_result(median: str, max_months: float, what: str = "median") -> Result:
-    """:func:`median_within_followup` with its explanation."""
-    v = parse_printed(median).value
-    if v - parse_printed(median).unit / 2 > max_months:
-        return Result("impossible", "design", f"<= {max_months:.1f}",
-                      f"the {what} {median} exceeds the longest possible follow-up of "
-                      f"{max_months:.1f} months.")
-    return Result("consistent", "design", f"<= {max_months:.1f}",
-                  f"the {what} {median} is within the longest possible follow-up of "
-                  f"{max_months:.1f} months.")
-
-
-def median_within_followup(median: str, max_months: float) -> str:
-    """Whether a Kaplan-Meier median (months) is within the longest possible follow-up."""
-    return median_within_followup_result(median, max_months).verdict
-
-
 def median_vs_life_expectancy_result(median: str, months: float) -> Result:
     """:func:`median_vs_life_expectancy` with its explanation."""
     m = parse_printed(median).value
@@ -281,32 +264,12 @@ def median_vs_life_expectancy(median: str, months: float) -> str:
 
 
 def followup_findings(ledger: Ledger) -> list[Finding]:
-    """Survival medians (and CI limits) against the longest possible follow-up (start of accrual to
-    the cut-off), and median OS against a minimum life expectancy required for inclusion."""
+    """The printed median OS against a minimum life expectancy required for inclusion
+    (``design.csv`` row ``life_expectancy`` or ``min_life_expectancy``). Medians against the
+    follow-up the accrual window allows: :func:`helpers.survival_checks.check_medians`."""
     out = []
-    accrual = _design_row(ledger, "accrual")
-    cutoff = _design_row(ledger, "data_cutoff")
     surv = ledger.survival
     surv = surv[(surv["statistic"] == "median")] if len(surv) else surv
-    if accrual is not None and cutoff is not None and len(surv):
-        days = (date_span(cutoff["value"])[1] - date_span(accrual["value"])[0]).days
-        max_months = days / DAYS_PER_MONTH
-        for (endpoint, unit), g in surv.groupby(["endpoint", "unit"], sort=False):
-            if not str(unit).lower().startswith("month"):
-                continue
-            values = []
-            for _, r in g.iterrows():
-                for col in ("center", "ci_low", "ci_high"):
-                    if str(r[col]).strip():
-                        values.append((r[col], col, r["locator"]))
-            top = max(values, key=lambda t: parse_printed(t[0]).value)
-            res = median_within_followup_result(top[0], max_months,
-                                                f"largest printed {endpoint} median or CI limit")
-            out.append(_finding(ledger, "median_within_followup",
-                                f"{endpoint} median within follow-up", res,
-                                [top[2], accrual["locator"], cutoff["locator"]],
-                                f"{top[0]} months; accrual {accrual['printed']}; cut-off "
-                                f"{cutoff['printed']}", g["quantity"].iloc[0], "design"))
     life = _design_row(ledger, "life_expectancy", "min_life_expectancy")
     if life is not None and len(surv):
         os_rows = surv[surv["endpoint"] == "OS"]

@@ -26,9 +26,9 @@ What a printed median m with CI (L, U) from N patients requires:
    cluster around the median make it narrow), so a CI implying more events than patients is
    ``not testable`` rather than flagged; CIs too wide or too narrow for data like the paper's are
    judged by the Monte Carlo of notebook 03.
-4. :func:`followup_window`   the design: a cut-off at (or just after) the end of accrual leaves
-   the last patients enrolled with little or no follow-up, which an inclusion rule requiring k
-   tumour assessments every w weeks contradicts.
+
+Whether the last patients enrolled could have had the tumour assessments the inclusion rule
+requires before the cut-off is :func:`helpers.design_checks.assessment_window`.
 
 Kaplan-Meier (1958) JASA 53:457; Brookmeyer & Crowley (1982) Biometrics 38:29 for CIs of the
 median; Efron (1967) Proc 5th Berkeley Symp 4:831 for the redistribute-to-the-right algorithm.
@@ -268,47 +268,6 @@ def median_ci_events(center: str, ci_low: str, ci_high: str, n: int, *,
         f"patients.", values)
 
 
-# --------------------------------------------------------------------------- 4. design
-
-
-def followup_window(followup: FollowUp | None, *, min_assessments: float | None = None,
-                    interval_weeks: float | None = None) -> SurvResult:
-    """Do the accrual window and cut-off leave the follow-up the inclusion rules require?
-
-    With k assessments every w weeks required for inclusion, every included patient needs
-    k w weeks of follow-up; the last patient enrolled has min_fu. ``inconsistent`` (design) when
-    min_fu is shorter: patients enrolled in the last k w weeks of the window could not qualify, so
-    the window, the cut-off or the rule is misstated. Without such a rule, ``consistent`` unless
-    the cut-off precedes the end of accrual.
-    """
-    if followup is None:
-        return SurvResult("not testable", "", "the ledger states no accrual window or cut-off.")
-    values = {"min_fu": followup.min_fu, "max_fu": followup.max_fu}
-    if followup.note:
-        return SurvResult("inconsistent", "cut-off after the end of accrual", followup.note + ".",
-                          values)
-    if min_assessments and interval_weeks:
-        need = min_assessments * interval_weeks * 7 / DAYS_PER_UNIT[followup.unit]
-        values["required_fu"] = need
-        expected = (f"follow-up >= {need:.1f} {followup.unit} ({min_assessments:g} assessments "
-                    f"x {interval_weeks:g} weeks) for every patient")
-        if followup.min_fu < need:
-            return SurvResult(
-                "inconsistent", expected,
-                f"accrual to {followup.accrual_end} with cut-off {followup.cutoff} leaves the last "
-                f"patients at most {followup.min_fu:.1f} {followup.unit} of follow-up, but "
-                f"inclusion required {min_assessments:g} tumour assessments at least "
-                f"{interval_weeks:g} weeks apart ({need:.1f} {followup.unit}): patients enrolled in "
-                f"the last {need - followup.min_fu:.1f} {followup.unit} of the window could not "
-                f"qualify.", values)
-        return SurvResult("consistent", expected,
-                          f"the last patients enrolled had up to {followup.min_fu:.1f} "
-                          f"{followup.unit}, enough for the required assessments.", values)
-    return SurvResult("consistent", "cut-off after the end of accrual",
-                      f"potential follow-up {followup.min_fu:.1f}-{followup.max_fu:.1f} "
-                      f"{followup.unit}.", values)
-
-
 # --------------------------------------------------------------------------- map versions
 
 
@@ -423,29 +382,3 @@ def check_medians(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
                                                  followup=fu, ci_level=row["ci_level"] or "95",
                                                  rounding=rounding)))
     return out
-
-
-def check_followup_window(ledger: Ledger) -> list[Finding]:
-    """Check 4 on the study design (accrual, cut-off, minimum assessments, imaging interval)."""
-    fu = study_followup(ledger)
-    k = _design_value(ledger, "min_tumour_assessments")
-    w = _design_value(ledger, "imaging_interval")
-    k_val = parse_printed(k["value"]).value if k is not None else None
-    w_val = None
-    if w is not None:
-        unit = _text(w["unit"]) or "weeks"
-        w_val = parse_printed(w["value"]).value * DAYS_PER_UNIT.get(unit, 7.0) / 7.0
-    res = followup_window(fu, min_assessments=k_val, interval_weeks=w_val)
-    rows = [r for r in (_design_value(ledger, "accrual"), _design_value(ledger, "data_cutoff"), k, w)
-            if r is not None]
-    locators = tuple(dict.fromkeys(r["locator"] for r in rows)) or ("study.yaml",)
-    printed = "; ".join(f"{r['parameter']}: {r['printed']}" for r in rows)
-    return [Finding(study=ledger.study, area=AREA, check="followup_window",
-                    item="accrual, cut-off and required assessments", verdict=res.verdict,
-                    category="design", locators=locators, printed=printed, expected=res.expected,
-                    explanation=res.explanation, quantity="design.data_cutoff")]
-
-
-def check_all(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
-    """All survival-median checks of this module on a ledger."""
-    return check_medians(ledger, rounding) + check_followup_window(ledger)
