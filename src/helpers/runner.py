@@ -1,8 +1,14 @@
 """The batch runner behind ``make reanalysis``: every notebook, executed with papermill.
 
 ``reanalysis --study cao2024 --run default -p rounding half_up`` executes the analysis notebooks
-(in parallel, one kernel per notebook) into ``outputs/<study>/<run>/``, then the report notebooks
-(names containing ``report`` or ``summary``) after them, then merges the findings.
+(in parallel, one kernel per notebook) into ``outputs/<study>/<run>/``, merges their findings into
+``findings.csv``, then runs the report notebooks (names containing ``report`` or ``summary``), then
+:func:`helpers.report.finalize_run` (HTML report, draft letter, manifest). Without ``--run`` the run
+is named after the parameters given (``-p rounding truncate`` -> ``rounding-truncate``).
+
+``reanalysis --grid rounding=half_up,truncate --grid seed=1,2`` runs every combination, each into
+its own run folder, and writes a table of the findings whose verdict changes (:mod:`helpers.grid`).
+An existing run folder is never replaced without ``--overwrite``.
 
 A run is written into a hidden ``.<run>.partial`` folder and renamed to ``<run>`` only when every
 notebook succeeded, so a folder named after a run is always complete. On failure the partial folder
@@ -145,17 +151,27 @@ def run_notebooks(study: str, run: str, parameters: dict | None = None, *,
         out: list[NotebookResult] = []
         if not batch:
             return out
+
+        def report(res: NotebookResult) -> None:
+            done = len(results) + len(out) + 1
+            log(f"  [{done}/{total}] {'ok ' if res.ok else 'FAIL'} {res.notebook} ({res.seconds:.1f} s)")
+            out.append(res)
+
+        if min(workers, len(batch)) <= 1:  # one at a time: no worker process to start
+            for nb in batch:
+                report(_execute(str(nb), str(partial / nb.name), params_for(nb), str(nb.parent),
+                                start_timeout))
+            return sorted(out, key=lambda r: r.notebook)
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=max(1, min(workers, len(batch))),
                                     mp_context=ctx) as pool:
             futures = {pool.submit(_execute, str(nb), str(partial / nb.name), params_for(nb),
                                    str(nb.parent), start_timeout): nb for nb in batch}
             for fut in cf.as_completed(futures):
-                res = fut.result()
-                log(f"  {'ok ' if res.ok else 'FAIL'} {res.notebook} ({res.seconds:.1f} s)")
-                out.append(res)
+                report(fut.result())
         return sorted(out, key=lambda r: r.notebook)
 
+    total = len(analysis) + len(reports)
     log(f"run {study}/{run}: {len(analysis)} analysis notebook(s), {len(reports)} report notebook(s)")
     results += submit_all(analysis, jobs)
     if all(r.ok for r in results):
@@ -166,6 +182,7 @@ def run_notebooks(study: str, run: str, parameters: dict | None = None, *,
     if ok:
         finalize = _finalize_hook()
         if finalize is not None:
+            log("  writing the report (HTML pages, draft letter, manifest)")
             try:
                 finalize(partial, study=study, run=run, parameters=parameters, results=results,
                          seconds=time.perf_counter() - t_run)
@@ -200,10 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="reanalysis",
         description="Execute every notebook with papermill into outputs/<study>/<run>/.")
     p.add_argument("--study", default="cao2024", help="study folder under data/published (default cao2024)")
-    p.add_argument("--run", default="default", help="run name: the folder under outputs/<study>/")
+    p.add_argument("--run", default=None,
+                   help="run name: the folder under outputs/<study>/ (default: named after the -p "
+                        "parameters, or 'default'; with --grid, a prefix for the grid's run names)")
     p.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                    metavar=("NAME", "VALUE"), help="set a notebook parameter (repeatable)")
-    p.add_argument("--notebooks", default="", help="comma-separated notebook names (default: all)")
+    p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                   help="run every combination of these values, one run folder each (repeatable)")
+    p.add_argument("--notebooks", default="",
+                   help="comma-separated notebook names, or paths to .ipynb files (default: all)")
     p.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
     p.add_argument("--output-root", default=None, help="where run folders go (default outputs/)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
@@ -211,21 +233,44 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def select_notebooks(spec: str) -> list[Path]:
+    """``--notebooks``: names of notebooks in ``notebooks/`` or paths to ``.ipynb`` files."""
+    notebooks = discover_notebooks()
+    if not spec:
+        return notebooks
+    by_stem = {nb.stem: nb for nb in notebooks}
+    chosen, missing = [], []
+    for item in (n.strip() for n in spec.split(",")):
+        if not item:
+            continue
+        path = Path(item)
+        if path.suffix == ".ipynb" and path.is_file():
+            chosen.append(path.resolve())
+        elif item.removesuffix(".ipynb") in by_stem:
+            chosen.append(by_stem[item.removesuffix(".ipynb")])
+        else:
+            missing.append(item.removesuffix(".ipynb"))
+    if missing:
+        raise ParameterError(f"unknown notebook(s): {', '.join(missing)} "
+                             f"(known: {', '.join(by_stem)})")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         params = {name: _parse_value(value) for name, value in args.parameter}
-        notebooks = discover_notebooks()
-        if args.notebooks:
-            wanted = [n.strip().removesuffix(".ipynb") for n in args.notebooks.split(",") if n.strip()]
-            by_stem = {nb.stem: nb for nb in notebooks}
-            missing = [w for w in wanted if w not in by_stem]
-            if missing:
-                raise ParameterError(f"unknown notebook(s): {', '.join(missing)} "
-                                     f"(known: {', '.join(by_stem)})")
-            notebooks = [by_stem[w] for w in wanted]
-        result = run_notebooks(args.study, args.run, params, notebooks=notebooks,
-                               output_root=Path(args.output_root) if args.output_root else None,
+        notebooks = select_notebooks(args.notebooks)
+        output_root = Path(args.output_root) if args.output_root else None
+        if args.grid:
+            return _main_grid(args, params, notebooks, output_root)
+        run = args.run
+        if run is None:
+            from .grid import run_name
+
+            run = run_name(params) if params else "default"
+        result = run_notebooks(args.study, run, params, notebooks=notebooks,
+                               output_root=output_root,
                                jobs=args.jobs, overwrite=args.overwrite,
                                start_timeout=args.start_timeout)
     except (ParameterError, InputError, RunError) as exc:
@@ -236,7 +281,26 @@ def main(argv: list[str] | None = None) -> int:
               f"{result.message}", file=sys.stderr)
         return 1
     print(f"reanalysis: wrote {relative_to_root(result.run_dir)}")
+    if (result.run_dir / "index.html").is_file():
+        print(f"reanalysis: report {relative_to_root(result.run_dir / 'index.html')}")
     return 0
+
+
+def _main_grid(args, params: dict, notebooks: list[Path], output_root: Path | None) -> int:
+    """``--grid``: every combination into its own run; exit 1 when any run failed."""
+    from .grid import parse_grid, run_grid
+
+    grid = parse_grid(args.grid)
+    result = run_grid(args.study, grid, params, notebooks=notebooks, output_root=output_root,
+                      jobs=args.jobs, overwrite=args.overwrite, prefix=args.run or "",
+                      start_timeout=args.start_timeout)
+    failed = [r for r in result.runs if not r.ok]
+    for r in failed:
+        print(f"reanalysis: run {r.name} failed; see {relative_to_root(r.run_dir)}/FAILED.txt\n"
+              f"{r.message}", file=sys.stderr)
+    print(f"reanalysis: {len(result.runs) - len(failed)} of {len(result.runs)} run(s) written; "
+          f"comparison {relative_to_root(result.comparison_path)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,93 @@
+"""The batch runner: refuses unknown parameters and existing runs, reports a failing notebook by
+name and cell, passes non-default parameters to papermill (here, in the shared run of test_report
+and in test_grid), and writes byte-identical findings for the same parameters."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers.findings import merge_run_findings
+from helpers.runner import main, run_notebooks
+
+from conftest import REPO, TINY_ROOT
+from test_report import report_run  # noqa: F401  (the shared run fixture)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+DEMO = FIXTURES / "rounding_only.ipynb"
+FAILS = FIXTURES / "fails_on_purpose.ipynb"
+
+
+@pytest.fixture
+def tiny_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("REANALYSIS_LEDGER_ROOT", str(TINY_ROOT))
+    return tmp_path / "outputs"
+
+
+def test_unknown_parameter_is_refused_with_its_name(tiny_env, capsys):
+    rc = main(["--study", "tiny", "--notebooks", str(DEMO), "--output-root", str(tiny_env),
+               "-p", "roundng", "half_up"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "unknown parameter 'roundng'" in err
+    assert not (tiny_env / "tiny").exists() or not any((tiny_env / "tiny").iterdir())
+
+
+def test_unknown_grid_parameter_is_refused_with_its_name(tiny_env, capsys):
+    rc = main(["--study", "tiny", "--notebooks", str(DEMO), "--output-root", str(tiny_env),
+               "--grid", "sed=1,2"])
+    assert rc == 2
+    assert "unknown parameter 'sed'" in capsys.readouterr().err
+
+
+def test_an_existing_run_is_never_overwritten(tiny_env, capsys):
+    keep = tiny_env / "tiny" / "earlier"
+    keep.mkdir(parents=True)
+    (keep / "findings.csv").write_text("kept\n")
+    rc = main(["--study", "tiny", "--run", "earlier", "--notebooks", str(DEMO),
+               "--output-root", str(tiny_env)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "exists" in err and "--overwrite" in err
+    assert (keep / "findings.csv").read_text() == "kept\n"
+    # a grid refuses before running anything when one of its runs exists
+    (tiny_env / "tiny" / "rounding-truncate").mkdir()
+    rc = main(["--study", "tiny", "--grid", "rounding=half_up,truncate", "--notebooks", str(DEMO),
+               "--output-root", str(tiny_env)])
+    assert rc == 2 and "rounding-truncate" in capsys.readouterr().err
+    assert not (tiny_env / "tiny" / "rounding-half_up").exists()
+
+
+def test_a_failing_notebook_names_notebook_and_cell(tiny_env, capsys):
+    rc = main(["--study", "tiny", "--notebooks", str(FAILS), "--output-root", str(tiny_env),
+               "-p", "reason", "planted"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "fails_on_purpose.ipynb failed in cell" in err
+    assert "ValueError: planted" in err  # the injected value reached the kernel
+    failed = tiny_env / "tiny" / "reason-planted.failed"  # the run is named after its parameters
+    assert "fails_on_purpose.ipynb" in (failed / "FAILED.txt").read_text()
+    assert not (failed / "findings.csv").exists()
+    assert not (tiny_env / "tiny" / "reason-planted").exists()
+
+
+def test_same_parameters_give_byte_identical_findings(report_run, tmp_path, monkeypatch):
+    """A real notebook and a fixture rerun under another name and folder, on the ledger and with
+    the parameters of the shared run: their findings must not differ by one byte."""
+    shared = report_run["run_dir"]
+    monkeypatch.setenv("REANALYSIS_LEDGER_ROOT", str(report_run["ledgers"]))
+    notebooks = [REPO / "notebooks" / "04_toxicity.ipynb", DEMO]
+    again = run_notebooks("tiny", "again", report_run["params"], notebooks=notebooks,
+                          output_root=tmp_path / "elsewhere" / "deeper", log=lambda _: None)
+    assert again.ok, again.message
+    for nb in notebooks:
+        part = f"findings/{nb.stem}.csv"
+        assert (shared / part).read_bytes() == (again.run_dir / part).read_bytes(), part
+    merged = tmp_path / "merged"
+    (merged / "findings").mkdir(parents=True)
+    for nb in notebooks:
+        shutil.copy(shared / "findings" / f"{nb.stem}.csv", merged / "findings")
+    merge_run_findings(merged)
+    assert (merged / "findings.csv").read_bytes() == (again.run_dir / "findings.csv").read_bytes()
+    assert len((again.run_dir / "findings.csv").read_text().splitlines()) > 1
