@@ -183,3 +183,16 @@ def test_figures_come_in_pairs(cao, result):
         assert pair.static.axes and pair.png()[:4] == b"\x89PNG"
     # the forest plot draws one printed CI per row and marks the narrowest possible CI
     assert len(pairs[0].interactive.data[-1].x) == len(table)
+
+
+def test_simulated_ci_ranges_without_any_fit_is_empty_not_an_error():
+    """A study with no mapped covariates gives a Monte Carlo with no Cox fits at all."""
+    import pandas as pd
+
+    from helpers.montecarlo import MonteCarloResult, simulated_ci_ranges
+
+    none = MonteCarloResult(cox=pd.DataFrame(), km=pd.DataFrame(), n_sim=5, seed=1,
+                            ci_method="log", seconds=0.0)
+    out = simulated_ci_ranges(none)
+    assert out.empty and list(out.columns) == ["row_id", "sim_hr", "sim_ci_low", "sim_ci_high",
+                                               "sim_ratio"]

@@ -258,9 +258,12 @@ def percentiles(result: MonteCarloResult, ledger: Ledger) -> pd.DataFrame:
 def simulated_ci_ranges(result: MonteCarloResult) -> pd.DataFrame:
     """Per HR row: median simulated HR and the 2.5%/97.5% quantiles of the simulated CI limits
     (the range a CI from data like the paper's would cover), for the forest plot."""
-    c = result.cox[result.cox["converged"]]
+    empty = pd.DataFrame(columns=["row_id", "sim_hr", "sim_ci_low", "sim_ci_high", "sim_ratio"])
+    if result.cox.empty or "converged" not in result.cox.columns:   # no model could be fitted
+        return empty
+    c = result.cox[result.cox["converged"].astype(bool)]
     if c.empty:
-        return pd.DataFrame(columns=["row_id", "sim_hr", "sim_ci_low", "sim_ci_high", "sim_ratio"])
+        return empty
     g = c.groupby("row_id", sort=False)
     return pd.DataFrame({"sim_hr": g["hr"].median(),
                          "sim_ci_low": g["ci_low"].median(), "sim_ci_high": g["ci_high"].median(),
