@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.findings import merge_run_findings
+from helpers.params import declared_parameters
 from helpers.runner import main, run_notebooks
 
 from conftest import REPO, TINY_ROOT
@@ -78,7 +79,9 @@ def test_same_parameters_give_byte_identical_findings(report_run, tmp_path, monk
     shared = report_run["run_dir"]
     monkeypatch.setenv("REANALYSIS_LEDGER_ROOT", str(report_run["ledgers"]))
     notebooks = [REPO / "notebooks" / "04_toxicity.ipynb", DEMO]
-    again = run_notebooks("tiny", "again", report_run["params"], notebooks=notebooks,
+    declared = set().union(*(declared_parameters(nb) for nb in notebooks))
+    params = {k: v for k, v in report_run["params"].items() if k in declared}  # e.g. not n_sim
+    again = run_notebooks("tiny", "again", params, notebooks=notebooks,
                           output_root=tmp_path / "elsewhere" / "deeper", log=lambda _: None)
     assert again.ok, again.message
     for nb in notebooks:
