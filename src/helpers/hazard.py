@@ -173,7 +173,8 @@ def p_from_ci(hr: str, ci_low: str, ci_high: str, p: str, *, ci_level: str | Non
                         f"the Wald p implied by HR {hr} ({ci_low}-{ci_high}) can print as {p}.", values)
     side = "larger" if pp1 > p_hi else "smaller"
     ci_excl = parse_printed(ci_low).value > 1 or parse_printed(ci_high).value < 1
-    note = (" The CI excludes 1, so p must be below 0.05 whatever test was used."
+    note = (" The 95% CI excludes 1, so the test it inverts gives p < 0.05; a p of 0.05 or more"
+            " cannot come from the same analysis."
             if ci_excl and pp1 >= 1 - (2 * norm.cdf(z) - 1) else "")
     return HRResult(
         "impossible", expected,
