@@ -74,13 +74,13 @@ def test_ipd_matches_at_printed_precision():
     assert ipd_matches("15.00", 15.006) == "inconsistent"
     assert ipd_matches("<0.001", 0.0004) == "consistent"
     assert ipd_matches("<0.001", 0.0011) == "inconsistent"
-    assert ipd_matches("7.82", 7.826, rounding="truncate") == "consistent"
-    assert ipd_matches("7.82", 7.826, rounding="half_up") == "inconsistent"
+    assert ipd_matches("6.42", 6.426, rounding="truncate") == "consistent"
+    assert ipd_matches("6.42", 6.426, rounding="half_up") == "inconsistent"
     assert ipd_matches("", 3.0) == "not testable" and ipd_matches("3.0", None) == "not testable"
 
 
 def test_ipd_matches_map_adds_a_verdict_column():
-    df = pd.DataFrame({"printed": ["1.51", "0.825", "2"], "recomputed": [1.514, 0.9, None]})
+    df = pd.DataFrame({"printed": ["1.41", "0.725", "2"], "recomputed": [1.414, 0.8, None]})
     out = ipd_matches_map(df)
     assert list(out["verdict"]) == ["consistent", "inconsistent", "not testable"]
     assert "verdict" not in df.columns

@@ -28,7 +28,7 @@ class PrintedNumber:
 
     @property
     def unit(self) -> float:
-        """The size of one unit in the last printed place (0.01 for ``88.91``)."""
+        """The size of one unit in the last printed place (0.01 for ``12.34``)."""
         return 10.0 ** (-self.decimals)
 
     @property
@@ -49,7 +49,7 @@ class PrintedNumber:
 
 
 def parse_printed(text: str) -> PrintedNumber:
-    """Parse printed numeric text (``"88.91"``, ``"<0.001"``, ``"1,000,000"``).
+    """Parse printed numeric text (``"12.34"``, ``"<0.001"``, ``"1,000,000"``).
 
     Raises ``ValueError`` when the text is not a single number.
     """
