@@ -39,14 +39,14 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from .findings import Finding
-from .hazard import printed_box, z_for_level
+from .hazard import HRResult, printed_box, z_for_level
 from .ledger import Ledger
 from .printed import parse_printed
 
@@ -54,12 +54,8 @@ AREA = "survival"
 DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
 
-@dataclass(frozen=True)
-class SurvResult:
-    verdict: str
-    expected: str
-    explanation: str
-    values: dict = field(default_factory=dict)
+# A check's outcome on one printed median: the same record as a hazard-ratio check's.
+SurvResult = HRResult
 
 
 def _text(x) -> str:
