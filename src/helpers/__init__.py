@@ -10,6 +10,7 @@ One module per concern:
 * :mod:`helpers.findings`  the ``Finding`` record, severity rule, writing a run's findings
 * :mod:`helpers.params`    notebook parameters: validation and defaults
 * :mod:`helpers.ipd`       the patient-level file schema and its validation
+* :mod:`helpers.units`     days per time unit (one definition)
 * :mod:`helpers.runner`    the batch runner behind ``make reanalysis``
 """
 

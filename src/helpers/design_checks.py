@@ -28,6 +28,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from .units import DAYS_PER_MONTH
 from .arithmetic import Result, area_of, with_prefix
 from .errors import LedgerError
 from .findings import Finding
@@ -36,7 +37,6 @@ from .means import limits_for, parse_cutoff
 from .printed import parse_printed
 from .rounding import check_rule, interval
 
-DAYS_PER_MONTH = 365.25 / 12
 _DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 

@@ -34,6 +34,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .units import DAYS_PER_UNIT
 from .findings import Finding, findings_frame
 from .ipd import AE_PREFIX, RESPONSES
 from .printed import PrintedNumber, parse_printed
@@ -48,8 +49,6 @@ RATES = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
 GRADE_BANDS = {"<3": (1, 2), ">=3": (3, 5), "any": (1, 5), "1-2": (1, 2), "3-4": (3, 4),
                "5": (5, 5), "3": (3, 3), "4": (4, 4)}
 _RESERVED = {"id", "os_time", "os_event", "pfs_time", "pfs_event", "best_response"}
-_UNIT_DAYS = {"days": 1.0, "day": 1.0, "weeks": 7.0, "week": 7.0, "months": 365.25 / 12,
-              "month": 365.25 / 12, "years": 365.25, "year": 365.25}
 _CONF_TYPE = re.compile(r"conf\.type\s*=\s*(log-log|log|plain)")
 _COLLECT: ContextVar[list | None] = ContextVar("patient_level_collect", default=None)
 
@@ -504,11 +503,11 @@ def survival_matches_ipd(ledger, ipd: pd.DataFrame, covariates: dict | None = No
             out.append(_untestable(ledger, "survival", check, item_name, row, why))
             continue
         unit = str(row["unit"]).lower()
-        if unit != data_unit and not (unit in _UNIT_DAYS and data_unit in _UNIT_DAYS):
+        if unit != data_unit and not (unit in DAYS_PER_UNIT and data_unit in DAYS_PER_UNIT):
             out.append(_untestable(ledger, "survival", check, item_name, row,
                                    f"cannot convert the data's time unit '{data_unit}' to '{unit}'"))
             continue
-        factor = _UNIT_DAYS[data_unit] / _UNIT_DAYS[unit] if unit != data_unit else 1.0
+        factor = DAYS_PER_UNIT[data_unit] / DAYS_PER_UNIT[unit] if unit != data_unit else 1.0
         method = _row_ci_method(row, ci_method)
         level = float(row["ci_level"]) if row.get("ci_level") else 95.0
         tcol, ecol = endpoint_columns(ep, covariates)

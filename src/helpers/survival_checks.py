@@ -45,13 +45,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from .units import DAYS_PER_UNIT
 from .findings import Finding
 from .hazard import HRResult, printed_box, z_for_level
 from .ledger import Ledger
 from .printed import parse_printed
 
 AREA = "survival"
-DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
 
 
 # A check's outcome on one printed median: the same record as a hazard-ratio check's.
