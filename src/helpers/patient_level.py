@@ -964,8 +964,8 @@ __all__ = [
     "response_matches_ipd", "survival_matches_ipd", "cox_matches_ipd", "direction_matches_ipd",
     "adverse_events_match_ipd", "patient_level_findings", "patient_level_table",
     "baseline_tableone", "patient_baseline_table", "MISSING_LEVELS", "comparison_table",
-    "PatientData", "load_patient_data", "km_curves", "km_figure", "comparison_figure",
-    "rates_figure", "hr_figure", "cox_tables", "show_figures",
+    "PatientData", "load_patient_data", "km_curves", "comparison_figure",
+    "rates_figure", "cox_tables", "show_figures",
 ]
 
 
@@ -1024,16 +1024,12 @@ def load_patient_data(ipd: str, ledger=None, seed: int = 0) -> PatientData:
 # figures: each returned twice, interactive (plotly) and static (matplotlib, survives export)
 # ------------------------------------------------------------------------------------------------
 
-def show_figures(fig, fig_static, dpi: int = 110) -> None:
-    """Display the interactive figure, then the static one as a PNG image (kept by any export)."""
-    import io
+def show_figures(fig, fig_static) -> None:
+    """Display the interactive figure, then the static one as a PNG image (kept by any export);
+    :func:`helpers.plots.show` for a pair of figures."""
+    from .plots import FigurePair, show
 
-    from IPython.display import Image, display
-
-    buf = io.BytesIO()
-    fig_static.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    display(fig)
-    display(Image(data=buf.getvalue(), format="png"))
+    show(FigurePair(fig, fig_static))
 
 
 _AGREEMENT_COLOURS = {"match": "#4c956c", "slip": "#f4a259", "mismatch": "#bc4b51"}
@@ -1055,52 +1051,6 @@ def km_curves(data: pd.DataFrame, ci_method: str = "log", covariates: dict | Non
     if not parts:
         return pd.DataFrame(columns=["endpoint", "time", "survival", "lower", "upper"])
     return pd.concat(parts, ignore_index=True)[["endpoint", "time", "survival", "lower", "upper"]]
-
-
-def km_figure(data: pd.DataFrame, ledger=None, ci_method: str = "log", covariates: dict | None = None,
-              title: str = "Kaplan-Meier curves of the patient data"):
-    """Kaplan-Meier curves (band: ``ci_method``) with the printed medians of the ledger marked."""
-    import plotly.graph_objects as go
-    from matplotlib.figure import Figure
-
-    covariates = covariates if covariates is not None else (ledger.covariates if ledger else None)
-    curves = km_curves(data, ci_method, covariates)
-    unit = str(ledger.meta.get("time_unit", "")) if ledger is not None else ""
-    colours = dict(zip(["OS", "PFS"], [_LINE, "#d55e00"]))
-    fig = go.Figure()
-    fig_m = Figure(figsize=(8, 4.5))
-    ax = fig_m.subplots()
-    for ep, g in curves.groupby("endpoint", sort=False):
-        c = colours.get(ep, _LINE)
-        band = g.dropna(subset=["lower", "upper"])
-        fig.add_trace(go.Scatter(x=np.r_[band["time"], band["time"][::-1]],
-                                 y=np.r_[band["upper"], band["lower"][::-1]], fill="toself",
-                                 fillcolor=c, opacity=0.15, line=dict(width=0, shape="hv"),
-                                 name=f"{ep} 95% band ({ci_method})", hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=g["time"], y=g["survival"], mode="lines", name=ep,
-                                 line=dict(color=c, shape="hv")))
-        ax.fill_between(band["time"], band["lower"], band["upper"], step="post", color=c, alpha=0.15,
-                        lw=0)
-        ax.step(g["time"], g["survival"], where="post", color=c, label=ep)
-    if ledger is not None and not ledger.survival.empty:
-        printed = ledger.survival[(ledger.survival["statistic"] == "median")
-                                  & (ledger.survival["population"] == "all")]
-        for ep, rows in printed.groupby("endpoint"):
-            r = rows.iloc[0]
-            value = parse_printed(r["center"]).value
-            c = colours.get(ep, _LINE)
-            fig.add_vline(x=value, line=dict(color=c, dash="dot"),
-                          annotation_text=f"printed median {ep} {r['center']}")
-            ax.axvline(value, color=c, ls=":", lw=1.5, label=f"printed median {ep} {r['center']}")
-    fig.add_hline(y=0.5, line=dict(color="grey", dash="dash"))
-    ax.axhline(0.5, color="grey", ls="--", lw=1)
-    xlabel = f"time ({unit})" if unit else "time"
-    fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title="survival probability",
-                      yaxis_range=[0, 1.02], template="simple_white", height=420)
-    ax.set(xlabel=xlabel, ylabel="survival probability", ylim=(0, 1.02), title=title)
-    ax.legend(fontsize=8)
-    fig_m.tight_layout()
-    return fig, fig_m
 
 
 def comparison_figure(comparison: pd.DataFrame, title: str = "Printed numbers against the patient data",
@@ -1157,61 +1107,5 @@ def rates_figure(rates: pd.DataFrame, label: str = "level", title: str = "Rates 
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
     ax.set(xlabel="% of patients", title=title)
-    fig_m.tight_layout()
-    return fig, fig_m
-
-
-def hr_figure(fitted: pd.DataFrame, ledger=None, title: str = "Hazard ratios refitted on the patient data"):
-    """Forest plot of refitted HRs (``fitted``: output of ``cox_univariable``/``cox_multivariable``)
-    with the printed HR and CI of the same model, variable and level beside them when printed."""
-    import plotly.graph_objects as go
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import ScalarFormatter
-
-    t = fitted.reset_index(drop=True).copy()
-    t["label"] = [f"{'uni' if m == 'univariable' else 'multi'}: {v} {lv}"
-                  for m, v, lv in zip(t["model"], t["variable"], t["level"])]
-    printed = pd.DataFrame(columns=["hr_p", "low_p", "high_p"], index=t.index, dtype=float)
-    if ledger is not None and not ledger.hazard_ratios.empty:
-        hr = ledger.hazard_ratios[ledger.hazard_ratios["role"] == "estimate"]
-        for i, r in t.iterrows():
-            hit = hr[(hr["model"] == r["model"]) & (hr["endpoint"] == r["endpoint"])
-                     & (hr["variable"] == r["variable"]) & (hr["level"] == r["level"])]
-            if len(hit) and hit.iloc[0]["ci_low"] and hit.iloc[0]["ci_high"]:
-                printed.loc[i] = [parse_printed(hit.iloc[0][c]).value for c in ("hr", "ci_low", "ci_high")]
-    y = np.arange(len(t))[::-1].astype(float)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=t["hr"], y=y, mode="markers", name="refitted on the data",
-                             marker=dict(color=_LINE, size=9),
-                             error_x=dict(type="data", symmetric=False, array=t["ci_high"] - t["hr"],
-                                          arrayminus=t["hr"] - t["ci_low"])))
-    ok = printed["hr_p"].notna().to_numpy()
-    if ok.any():
-        fig.add_trace(go.Scatter(x=printed["hr_p"][ok], y=y[ok] - 0.25, mode="markers",
-                                 name="printed", marker=dict(color="#222222", size=8, symbol="square"),
-                                 error_x=dict(type="data", symmetric=False,
-                                              array=(printed["high_p"] - printed["hr_p"])[ok],
-                                              arrayminus=(printed["hr_p"] - printed["low_p"])[ok])))
-    fig.add_vline(x=1, line=dict(color="grey", dash="dash"))
-    fig.update_layout(title=title, xaxis_type="log", xaxis_title="hazard ratio (log scale)",
-                      template="simple_white", height=max(300, 60 + 34 * len(t)),
-                      yaxis=dict(tickvals=y, ticktext=list(t["label"])),
-                      legend=dict(orientation="h", y=-0.15))
-    fig_m = Figure(figsize=(9, 0.45 * len(t) + 1.6))
-    ax = fig_m.subplots()
-    ax.errorbar(t["hr"], y, xerr=[t["hr"] - t["ci_low"], t["ci_high"] - t["hr"]], fmt="o",
-                color=_LINE, ms=5, capsize=3, label="refitted on the data")
-    if ok.any():
-        p = printed[ok]
-        ax.errorbar(p["hr_p"], y[ok] - 0.25, xerr=[p["hr_p"] - p["low_p"], p["high_p"] - p["hr_p"]],
-                    fmt="s", color="#222222", ms=4, capsize=3, label="printed")
-    ax.axvline(1, color="grey", ls="--", lw=1)
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(ScalarFormatter())
-    ax.xaxis.set_minor_formatter(ScalarFormatter())
-    ax.tick_params(axis="x", which="both", labelsize=7)
-    ax.set_yticks(y, list(t["label"]), fontsize=8)
-    ax.set(xlabel="hazard ratio (log scale)", title=title)
-    ax.legend(fontsize=8, loc="best")
     fig_m.tight_layout()
     return fig, fig_m
