@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark helpers.coxbatch against lifelines and R's survival::coxph.
+"""Benchmark helpers.cohort.coxbatch against lifelines and R's survival::coxph.
 
 Simulates ``--n-sim`` cohorts of ``--n`` patients (exponential event times, random
 exponential censoring plus administrative censoring at 60 months, times rounded to
@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from helpers.coxbatch import fit_cox_models
+    from helpers.cohort.coxbatch import fit_cox_models
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from helpers.coxbatch import fit_cox_models
+    from helpers.cohort.coxbatch import fit_cox_models
 
 HERE = Path(__file__).resolve().parent
 MB = 1024 * 1024
@@ -251,7 +251,7 @@ def main(argv=None) -> None:
     secs1, cpu1, _ = time_batched(time_, event, X, args.p_multi, 1, args.chunk_size,
                                   args.repeats)
     # The same fits as separate fit_cox_batch calls (each call sorts the data again).
-    from helpers.coxbatch import fit_cox_batch
+    from helpers.cohort.coxbatch import fit_cox_batch
     sep = np.inf
     for _ in range(args.repeats):
         t0 = time.perf_counter()

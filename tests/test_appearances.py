@@ -2,8 +2,8 @@
 
 import pytest
 
-from helpers import appearances as ap
-from helpers.ledger import load_ledger
+from helpers.checks import appearances as ap
+from helpers.ledger.load import load_ledger
 
 from conftest import TINY_ROOT
 from test_arithmetic import cao2024

@@ -7,10 +7,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import arithmetic as ar
-from helpers import means as me
-from helpers.appearances import same_value
-from helpers.rounding import RULES, format_exact
+from helpers.checks import arithmetic as ar
+from helpers.checks import means as me
+from helpers.checks.appearances import same_value
+from helpers.core.rounding import RULES, format_exact
 
 FAST = settings(max_examples=150, deadline=None)
 rules = st.sampled_from(RULES)

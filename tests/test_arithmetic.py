@@ -6,10 +6,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 import pytest
 
-from helpers import arithmetic as ar
-from helpers.errors import InputError, LedgerError
-from helpers.findings import Finding, findings_frame
-from helpers.ledger import load_ledger
+from helpers.checks import arithmetic as ar
+from helpers.core.errors import InputError, LedgerError
+from helpers.core.findings import Finding, findings_frame
+from helpers.ledger.load import load_ledger
 
 from conftest import TINY_ROOT
 
@@ -178,7 +178,7 @@ def test_unknown_population_names_file_line_and_field(tiny_copy):
 
 def _independent_half_up(count: int, n: int, printed: str) -> bool:
     """k/n at the printed precision with decimal.Decimal (an implementation independent of
-    helpers.rounding)."""
+    helpers.core.rounding)."""
     places = len(printed.split(".")[1]) if "." in printed else 0
     q = Decimal(1).scaleb(-places)
     return (Decimal(100 * count) / Decimal(n)).quantize(q, ROUND_HALF_UP) == Decimal(printed)
@@ -220,7 +220,7 @@ def test_cao2024_structural_facts():
 
 
 def test_plots_build_on_the_toy_ledger(toy):
-    from helpers import plots
+    from helpers.report import figures as plots
 
     findings = findings_frame(ar.percent_findings(toy, "half_up"))
     pair = plots.percent_deviation(plots.deviation_table(toy, None, findings))
@@ -258,7 +258,10 @@ def test_nested_totals_flag_a_narrow_band_above_a_wide_one(tmp_path):
 
 
 def test_all_checks_on_cao2024_name_the_known_problems_and_only_them():
-    from helpers import appearances, design_checks, means, sampling
+    from helpers.checks import appearances
+    from helpers.checks import design as design_checks
+    from helpers.checks import means
+    from helpers.checks import sampling
 
     ledger = cao2024()
     rule = ar.prevailing_rule(ledger)
@@ -280,7 +283,7 @@ def test_all_checks_on_cao2024_name_the_known_problems_and_only_them():
     mixed = ar.equal_fraction_findings(ledger, "ae.")
     assert any(f.verdict == "inconsistent" for f in mixed)
     # severities follow the one rule
-    from helpers.findings import severity_for
+    from helpers.core.findings import severity_for
 
     assert all(severity_for(v, c) == s for v, c, s in
                zip(frame["verdict"], frame["category"], frame["severity"]))

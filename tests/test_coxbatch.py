@@ -1,4 +1,4 @@
-"""helpers.coxbatch: batched Cox fits agree with lifelines (Efron) and statsmodels (Breslow)."""
+"""helpers.cohort.coxbatch: batched Cox fits agree with lifelines (Efron) and statsmodels (Breslow)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers.coxbatch import BatchCoxResult, fit_cox, fit_cox_batch, fit_cox_models
+from helpers.cohort.coxbatch import BatchCoxResult, fit_cox, fit_cox_batch, fit_cox_models
 
 lifelines = pytest.importorskip("lifelines")
 sm = pytest.importorskip("statsmodels.api")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from helpers import design_checks as dc
-from helpers.ledger import load_ledger
+from helpers.checks import design as dc
+from helpers.ledger.load import load_ledger
 
 from conftest import TINY_ROOT
 from test_arithmetic import cao2024
@@ -67,8 +67,8 @@ def test_median_vs_life_expectancy():
 def test_unreadable_ledger_cells_name_file_line_and_field(tmp_path):
     import shutil
 
-    from helpers.arithmetic import total_bounds_findings
-    from helpers.errors import LedgerError
+    from helpers.checks.arithmetic import total_bounds_findings
+    from helpers.core.errors import LedgerError
 
     from conftest import edit_cell
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.errors import ParameterError
-from helpers.findings import Finding, findings_frame
-from helpers.grid import compare_runs, expand_grid, grid_name, parse_grid, plan_grid, run_name
-from helpers.runner import main
+from helpers.core.errors import ParameterError
+from helpers.core.findings import Finding, findings_frame
+from helpers.run.grid import compare_runs, expand_grid, grid_name, parse_grid, plan_grid, run_name
+from helpers.run.cli import main
 
 from conftest import edit_cell
 

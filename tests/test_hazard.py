@@ -1,4 +1,4 @@
-"""Checks on printed hazard ratios (helpers.hazard): each must pass on honest numbers and flag
+"""Checks on printed hazard ratios (helpers.checks.hazard): each must pass on honest numbers and flag
 broken ones. Honest numbers come from lifelines fits on simulated data, printed the way papers do."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 from lifelines import CoxPHFitter
 
 from conftest import TINY_ROOT, edit_cell
-from helpers import hazard as hz
-from helpers.findings import VERDICTS
-from helpers.ledger import load_ledger
-from helpers.montecarlo import variance_bound_experiment
+from helpers.checks import hazard as hz
+from helpers.core.findings import VERDICTS
+from helpers.ledger.load import load_ledger
+from helpers.cohort.montecarlo import variance_bound_experiment
 
 
 def _print_p(p: float) -> str:

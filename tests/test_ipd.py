@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.datasets import load_ncctg_lung
-from helpers.errors import PatientDataError
-from helpers.ipd import load_ipd, registered_sources
+from helpers.cohort.datasets import load_ncctg_lung
+from helpers.core.errors import PatientDataError
+from helpers.cohort.ipd import load_ipd, registered_sources
 
 HEADER = "id,os_time,os_event,best_response,line,ae_nausea,age\n"
 GOOD = ["P1,10.5,1,PR,first,0,61", "P2,3.0,0,SD,later,3,55", "P3,7.25,1,,first,1,70"]
@@ -119,7 +119,7 @@ def test_unknown_source_name():
 
 
 def test_non_numeric_covariate_stops_the_cox_model_with_line_and_field(tmp_path):
-    from helpers.survival import cox_univariable
+    from helpers.cohort.survival import cox_univariable
 
     df = load_ipd(str(broken(tmp_path, [GOOD[0], GOOD[1], "P3,7,1,PR,first,0,old"])))
     spec = {"covariates": {"Age": {"column": "age", "type": "continuous"}}}

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from helpers.errors import LedgerError
-from helpers.ledger import SPECS, list_studies, load_ledger
-from helpers.paths import published_root
+from helpers.core.errors import LedgerError
+from helpers.ledger.load import SPECS, list_studies, load_ledger
+from helpers.core.paths import published_root
 
 from conftest import TINY_ROOT, edit_cell
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from helpers import means as me
-from helpers.ledger import load_ledger
+from helpers.checks import means as me
+from helpers.ledger.load import load_ledger
 
 from conftest import TINY_ROOT
 from test_arithmetic import cao2024

@@ -1,4 +1,4 @@
-"""The Monte Carlo (helpers.montecarlo): the vectorised Kaplan-Meier median against R and
+"""The Monte Carlo (helpers.cohort.montecarlo): the vectorised Kaplan-Meier median against R and
 lifelines, the batched Cox fits against lifelines, and the percentile table."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
 from conftest import TINY_ROOT
-from helpers import montecarlo as mc
-from helpers import synthetic as sy
-from helpers.ledger import load_ledger
+from helpers.cohort import montecarlo as mc
+from helpers.cohort import synthetic as sy
+from helpers.ledger.load import load_ledger
 
 # Reference values from R 4.2.2, survival 3.5.3:
 #   quantile(survfit(Surv(time, event) ~ 1, conf.type = ct), 0.5)
@@ -137,8 +137,8 @@ def test_monte_carlo_without_covariates():
 
 
 def test_km_median_batch_agrees_with_survival_km_fit(cao):
-    """The vectorised median (own code, for speed) against helpers.survival.km_fit (R-matched)."""
-    from helpers.survival import km_fit
+    """The vectorised median (own code, for speed) against helpers.cohort.survival.km_fit (R-matched)."""
+    from helpers.cohort.survival import km_fit
 
     _, model = cao
     sim = model.simulate(4, seed=2)
@@ -163,9 +163,10 @@ def test_continuous_covariates_and_os_only():
 
 
 def test_figures_come_in_pairs(cao, result):
-    """Every figure of helpers.forest: an interactive plotly figure and a static matplotlib one."""
-    from helpers import forest, hazard
-    from helpers.plots import FigurePair
+    """Every figure of helpers.report.forest: an interactive plotly figure and a static matplotlib one."""
+    from helpers.report import forest
+    from helpers.checks import hazard
+    from helpers.report.figures import FigurePair
 
     led, _ = cao
     table = hazard.printed_numbers(led).merge(mc.simulated_ci_ranges(result), on="row_id")
@@ -189,7 +190,7 @@ def test_simulated_ci_ranges_without_any_fit_is_empty_not_an_error():
     """A study with no mapped covariates gives a Monte Carlo with no Cox fits at all."""
     import pandas as pd
 
-    from helpers.montecarlo import MonteCarloResult, simulated_ci_ranges
+    from helpers.cohort.montecarlo import MonteCarloResult, simulated_ci_ranges
 
     none = MonteCarloResult(cox=pd.DataFrame(), km=pd.DataFrame(), n_sim=5, seed=1,
                             ci_method="log", seconds=0.0)

@@ -28,7 +28,7 @@ def test_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_declares_common_parameters_with_types_and_help(path):
-    from helpers.params import declared_parameters
+    from helpers.run.params import declared_parameters
 
     declared = declared_parameters(path)
     if "report" in path.stem or "summary" in path.stem:

@@ -13,18 +13,19 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from helpers.datasets import load_ncctg_lung
-from helpers.ipd import validate_ipd
-from helpers.ledger import load_ledger
-from helpers.paths import published_root
-from helpers.patient_level import (adverse_event_rates, adverse_events_match_ipd,
-                                   baseline_matches_ipd, cohort_size_matches_ipd, cox_matches_ipd,
-                                   direction_matches_ipd, ipd_matches, ipd_matches_map,
-                                   patient_baseline_table, patient_level_findings,
-                                   patient_level_table, proportion_ci, response_matches_ipd,
-                                   response_rates, survival_matches_ipd)
-from helpers.printed import format_at, parse_printed
-from helpers.survival import design_matrix, km_summary
+from helpers.cohort.datasets import load_ncctg_lung
+from helpers.cohort.ipd import validate_ipd
+from helpers.ledger.load import load_ledger
+from helpers.core.paths import published_root
+from helpers.checks.patient_level import (adverse_event_rates, adverse_events_match_ipd,
+                                          baseline_matches_ipd, cohort_size_matches_ipd,
+                                          cox_matches_ipd, direction_matches_ipd, ipd_matches,
+                                          ipd_matches_map, patient_baseline_table,
+                                          patient_level_findings, patient_level_table,
+                                          proportion_ci, response_matches_ipd, response_rates,
+                                          survival_matches_ipd)
+from helpers.core.printed import format_at, parse_printed
+from helpers.cohort.survival import design_matrix, km_summary
 
 from conftest import TINY_ROOT, edit_cell
 
@@ -280,7 +281,7 @@ def test_tables_and_findings_name_no_patient(ncctg):
 
 def test_everything_runs_on_the_synthetic_cohort_and_a_csv_path(tmp_path):
     """The same functions take the synthetic cohort (cao2024), NCCTG and a CSV path."""
-    from helpers.patient_level import cox_tables, load_patient_data
+    from helpers.checks.patient_level import cox_tables, load_patient_data
 
     ledger = load_ledger("cao2024")
     synthetic = load_patient_data("synthetic", ledger, seed=1)
@@ -303,8 +304,8 @@ def test_everything_runs_on_the_synthetic_cohort_and_a_csv_path(tmp_path):
 
 
 def test_covariates_yaml_values_map_and_baseline_section():
-    from helpers.patient_level import resolve_variable
-    from helpers.survival import level_series
+    from helpers.checks.patient_level import resolve_variable
+    from helpers.cohort.survival import level_series
 
     df = validate_ipd(pd.DataFrame({"id": ["a", "b", "c", "d"], "line": ["first", "later", "first", ""],
                                     "ecog": [0.0, 1.0, np.nan, 1.0]}))

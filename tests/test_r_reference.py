@@ -1,4 +1,4 @@
-"""lifelines (through helpers.survival) against R's survival package on the NCCTG lung cohort.
+"""lifelines (through helpers.cohort.survival) against R's survival package on the NCCTG lung cohort.
 
 The R outputs are stored fixtures (tests/fixtures/r_reference/, written by
 tests/reference/ncctg_lung.R); these tests need no R. Tolerance 1e-6 unless said otherwise.
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.datasets import load_ncctg_lung
-from helpers.ledger import load_ledger
-from helpers.survival import (covariate_kind, covariate_specs, cox_multivariable, cox_univariable,
-                              km_fit)
+from helpers.cohort.datasets import load_ncctg_lung
+from helpers.ledger.load import load_ledger
+from helpers.cohort.survival import (covariate_kind, covariate_specs, cox_multivariable,
+                                     cox_univariable, km_fit)
 
 from conftest import FIXTURES, REPO
 

@@ -17,11 +17,13 @@ import nbformat
 import pandas as pd
 import pytest
 
-from helpers.findings import Finding, findings_frame
-from helpers.letter import REQUESTS, build_letter, request_for
-from helpers.report import (_exporter, broken_evidence_links, check_findings_portable, evidence_href,
-                            package_versions, place_of, ranked_findings, section_anchor,
-                            strip_remote_resources, verdict_severity_counts)
+from helpers.core.findings import Finding, findings_frame
+from helpers.report.letter import REQUESTS, build_letter, request_for
+from helpers.report.export import html_exporter, strip_remote_resources
+from helpers.report.pages import (broken_evidence_links, evidence_href, place_of, ranked_findings,
+                                  section_anchor, verdict_severity_counts)
+from helpers.report.build import check_findings_portable
+from helpers.report.manifest import package_versions
 
 from conftest import REPO, TINY_ROOT, edit_cell
 
@@ -54,7 +56,7 @@ def full_run_notebooks() -> list[Path]:
 def full_run_parameters(notebooks: list[Path]) -> dict:
     """Fewer Monte Carlo cohorts than the default, where a notebook has the parameter (a
     non-default value that must reach the notebook)."""
-    from helpers.params import declared_parameters
+    from helpers.run.params import declared_parameters
 
     declared = set().union(*(declared_parameters(nb) for nb in notebooks))
     return {"n_sim": 20} if "n_sim" in declared else {}
@@ -68,7 +70,7 @@ def _shared_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def report_run(tmp_path_factory):
     """Every notebook of the project plus the demo checks, run once on the flawed tiny ledger."""
-    from helpers.runner import run_notebooks
+    from helpers.run.runner import run_notebooks
 
     root = _shared_root(tmp_path_factory) / "shared_report_run"
     root.mkdir(parents=True, exist_ok=True)
@@ -145,7 +147,7 @@ def test_section_anchor_is_the_id_nbconvert_gives_the_heading():
     headings = ["Percentages against counts", "p-value against its CI (Altman & Bland)",
                 "GRIM: means against `n` · é", "One quantity, one value"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"## {h}\n\ntext") for h in headings])
-    body, _ = _exporter().from_notebook_node(nb)
+    body, _ = html_exporter().from_notebook_node(nb)
     ids = {htmllib.unescape(i) for i in re.findall(r'<h2[^>]*\bid="([^"]*)"', body)}
     assert {section_anchor(h) for h in headings} == ids
     assert evidence_href("01_baseline", "Percentages against counts") == \
@@ -172,7 +174,7 @@ def test_remote_scripts_are_stripped_and_inline_kept():
 
 
 def test_run_findings_come_from_findings_csv_else_the_notebook_files(tmp_path):
-    from helpers.report import load_run_findings
+    from helpers.report.pages import load_run_findings
 
     (tmp_path / "findings").mkdir()
     findings_frame(MADE_UP[:2]).to_csv(tmp_path / "findings" / "a.csv", index=False)
@@ -254,7 +256,7 @@ def test_an_empty_run_gives_empty_tables_and_an_honest_letter():
 
 
 def test_letter_module_types_no_number():
-    tree = ast.parse((REPO / "src" / "helpers" / "letter.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "src" / "helpers" / "report" / "letter.py").read_text(encoding="utf-8"))
     texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert texts and not [t for t in texts if re.search(r"\d", t)]
 
@@ -314,7 +316,7 @@ def test_manifest_hashes_inputs_and_times_notebooks(report_run):
 
 
 def test_letter_of_the_run_has_every_flagged_finding(report_run):
-    from helpers.letter import concern_groups
+    from helpers.report.letter import concern_groups
 
     run = report_run["run_dir"]
     findings = pd.read_csv(run / "findings.csv", dtype=str, keep_default_na=False)

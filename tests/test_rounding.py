@@ -4,8 +4,8 @@ from fractions import Fraction
 
 import pytest
 
-from helpers.rounding import (RULES, counts_giving, format_exact, grim_testable, infer_rule,
-                              interval, prints_as, round_exact, rule_tally, rules_for)
+from helpers.core.rounding import (RULES, counts_giving, format_exact, grim_testable, infer_rule,
+                                   interval, prints_as, round_exact, rule_tally, rules_for)
 
 
 @pytest.mark.parametrize("value, rule, expected", [

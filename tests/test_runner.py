@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.findings import merge_run_findings
-from helpers.params import declared_parameters
-from helpers.runner import main, run_notebooks
+from helpers.core.findings import merge_run_findings
+from helpers.run.params import declared_parameters
+from helpers.run.cli import main
+from helpers.run.runner import run_notebooks
 
 from conftest import REPO, TINY_ROOT
 from test_report import report_run  # noqa: F401  (the shared run fixture)

@@ -3,8 +3,8 @@
 import pytest
 from scipy.stats import binomtest
 
-from helpers import sampling as sa
-from helpers.ledger import load_ledger
+from helpers.checks import sampling as sa
+from helpers.ledger.load import load_ledger
 
 from conftest import TINY_ROOT
 from test_arithmetic import cao2024

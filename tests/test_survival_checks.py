@@ -1,4 +1,4 @@
-"""Checks on printed survival medians (helpers.survival_checks): pass on honest Kaplan-Meier output,
+"""Checks on printed survival medians (helpers.checks.survival): pass on honest Kaplan-Meier output,
 flag impossible medians and CIs."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
 from conftest import TINY_ROOT
-from helpers import survival_checks as sc
-from helpers.ledger import load_ledger
+from helpers.checks import survival as sc
+from helpers.ledger import followup
+from helpers.ledger.load import load_ledger
 
 
-def _followup(min_fu: float, max_fu: float) -> sc.FollowUp:
-    return sc.FollowUp("2020-01", "2021-12", "2022-06", "months", min_fu, max_fu)
+def _followup(min_fu: float, max_fu: float) -> followup.FollowUp:
+    return followup.FollowUp("2020-01", "2021-12", "2022-06", "months", min_fu, max_fu)
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +94,11 @@ def test_ci_narrower_than_the_exponential_allows_is_not_testable_not_flagged():
 
 
 def test_dates_and_bad_dates():
-    assert sc.parse_date("2022-10", "last") == date(2022, 10, 31)
-    assert sc.parse_date("2020-06", "first") == date(2020, 6, 1)
-    assert sc.span(date(2020, 1, 1), date(2021, 1, 1), "years") == pytest.approx(366 / 365.25)
+    assert followup.parse_date("2022-10", "last") == date(2022, 10, 31)
+    assert followup.parse_date("2020-06", "first") == date(2020, 6, 1)
+    assert followup.span(date(2020, 1, 1), date(2021, 1, 1), "years") == pytest.approx(366 / 365.25)
     with pytest.raises(ValueError, match="not a YYYY-MM"):
-        sc.parse_date("October 2022")
+        followup.parse_date("October 2022")
 
 
 # --------------------------------------------------------------------------- ledgers
@@ -105,9 +106,9 @@ def test_dates_and_bad_dates():
 
 def test_tiny_ledger():
     led = load_ledger("tiny", root=TINY_ROOT)
-    fu = sc.study_followup(led)
-    start, end = sc.parse_date("2019-01", "first"), sc.parse_date("2020-12", "first")
-    assert fu.max_fu - fu.min_fu == pytest.approx(sc.span(start, end))
+    fu = followup.study_followup(led)
+    start, end = followup.parse_date("2019-01", "first"), followup.parse_date("2020-12", "first")
+    assert fu.max_fu - fu.min_fu == pytest.approx(followup.span(start, end))
     findings = sc.check_medians(led)
     assert {f.check for f in findings} == {"median_in_ci", "median_followup", "median_ci_events"}
     for f in findings:

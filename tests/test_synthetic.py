@@ -1,4 +1,4 @@
-"""The synthetic cohort (helpers.synthetic): deterministic, valid, faithful to the printed counts,
+"""The synthetic cohort (helpers.cohort.synthetic): deterministic, valid, faithful to the printed counts,
 calibrated to the printed medians."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import pytest
 from lifelines import KaplanMeierFitter
 
 from conftest import TINY_ROOT
-from helpers import synthetic as sy
-from helpers.ipd import load_ipd, registered_sources
-from helpers.ledger import load_ledger
-from helpers.printed import parse_printed
-from helpers.survival_checks import study_followup
+from helpers.cohort import synthetic as sy
+from helpers.cohort.ipd import load_ipd, registered_sources
+from helpers.ledger.load import load_ledger
+from helpers.core.printed import parse_printed
+from helpers.core.text import slug
+from helpers.ledger.followup import study_followup
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_adverse_events_match_the_printed_table(ledger, cohort):
     ae = ledger.adverse_events
     ev = ae[(ae["role"] == "event") & (ae["source"] == "table")]
     for _, r in ev.iterrows():
-        g = cohort["ae_" + sy.slug(r["event"])]
+        g = cohort["ae_" + slug(r["event"])]
         k = int(r["count"])
         got = (g >= 3).sum() if r["grade_band"] == ">=3" else ((g > 0) & (g < 3)).sum()
         assert got == k, r["row_id"]

@@ -1,23 +1,33 @@
 """Helpers for the reanalysis notebooks: the ledger of published numbers, the checks run on it,
 the patient-level analyses and the run's findings.
 
-One module per concern.
+One subpackage per stage of the pipeline. ``tests/test_architecture.py`` holds the rules: no import
+cycles, no importing another module's private names, ``core`` imports nothing else of helpers, and
+nothing in ``cohort`` imports ``checks``.
 
-Foundation
-    paths (where data and outputs live), errors (one-message input errors), printed (numbers as
-    printed), ledger (load and validate a study), findings (the Finding record and severity rule),
-    params (notebook parameters), notebook (start/finish of every notebook), views (the ledger as
-    printed), units (days per time unit), runner (the batch runner behind ``make reanalysis``).
-Checks on published numbers only
-    rounding, arithmetic (counts, percentages, totals, subgroups), appearances (one quantity printed
-    several times), means (GRIM/GRIMMER, SD bounds), sampling (exact CIs), design_checks (results
-    against the stated design), hazard (hazard ratios), survival_checks (survival medians).
-Patient-level data
-    ipd (schema and validation), synthetic (cohort simulated from the ledger), datasets (bundled real
-    data), survival (Kaplan-Meier and Cox matched to R), patient_level (tables and checks against the
-    ledger), coxbatch (batched Cox solver), montecarlo (many synthetic cohorts).
-Figures and report
-    plots, forest, report (HTML, manifest), letter (draft review letter), grid (parameter grids).
+helpers.core (shared utilities)
+    errors (one-message input errors), paths (where data and outputs live), printed (numbers as
+    printed), rounding (rounding rules), units (days per time unit), findings (the Finding record
+    and severity rule), text (slugs).
+helpers.ledger (the published numbers)
+    load (load and validate a study), views (the ledger as printed), followup (accrual window and
+    cut-off as potential follow-up).
+helpers.cohort (patient-level data)
+    ipd (schema and validation), datasets (bundled real data), synthetic (cohort simulated from the
+    ledger), survival (Kaplan-Meier and Cox matched to R), coxbatch (batched Cox solver),
+    montecarlo (many synthetic cohorts).
+helpers.checks (checks on the published numbers and against patient-level data)
+    arithmetic (counts, percentages, totals, subgroups), appearances (one quantity printed several
+    times), means (GRIM/GRIMMER, SD bounds), sampling (exact CIs), design (results against the
+    stated design), hazard (hazard ratios), survival (survival medians), patient_level (tables and
+    checks against the ledger).
+helpers.report (figures and report)
+    figures, forest (figures), pages (ranked findings, evidence links, index page), letter (draft
+    review letter), export (notebooks to offline HTML), manifest (run manifest), build (assembles a
+    run's report).
+helpers.run (running the notebooks)
+    params (notebook parameters), notebook (start of every notebook), runner (the batch runner
+    behind ``make reanalysis``), grid (parameter grids), cli (the ``reanalysis`` command).
 """
 
 __version__ = "0.1.0"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.datasets import load_ncctg_lung
-from helpers.runner import RunResult, discover_notebooks, run_notebooks
+from helpers.cohort.datasets import load_ncctg_lung
+from helpers.run.runner import RunResult, discover_notebooks, run_notebooks
 
 ID_PATTERN = re.compile(rb"PT-\d{6}-ZX")
 WAIT_SECONDS = 900

@@ -4,8 +4,8 @@ printed from R's own results) with the NCCTG patient file, finds nothing but ``c
 
 from __future__ import annotations
 
-from helpers.findings import read_findings
-from helpers.runner import discover_notebooks
+from helpers.core.findings import read_findings
+from helpers.run.runner import discover_notebooks
 
 CLEAN = {"consistent", "not testable"}
 

@@ -31,7 +31,8 @@ SRC = "tests/fixtures/r_reference"
 MULTI_ONLY = "variable not in the multivariable model"
 
 sys.path.insert(0, str(REPO / "src"))
-from helpers.printed import format_at  # noqa: E402
+from helpers.core.printed import format_at  # noqa: E402
+from helpers.core.text import slug  # noqa: E402
 
 
 def fmt(value: float, decimals: int) -> str:
@@ -45,11 +46,6 @@ def fmt_p(p: float) -> str:
 def fmt_stat(value: float) -> str:
     """A median or range limit: whole numbers without decimals, else one decimal."""
     return str(int(value)) if float(value).is_integer() else fmt(value, 1)
-
-
-def slug(text: str) -> str:
-    out = str(text).replace(">=", "ge").replace("<", "lt").lower()
-    return "".join(ch if ch.isalnum() else "_" for ch in out).strip("_").replace("__", "_")
 
 
 def read(name: str) -> pd.DataFrame:

@@ -1,0 +1,20 @@
+"""Text helpers shared by every module: one rule for slugs.
+
+A slug is the lower-case form of a label used in ledger quantity keys and patient-file column
+names (``data/published/README.md``): ``>=`` (or ``≥``) becomes ``ge``, ``<=`` (or ``≤``) ``le``,
+``<`` ``lt``, and every other run of characters that is not a letter or digit becomes ``_``
+(``"ALT > 3x ULN"`` -> ``alt_3x_uln``, ``"PLT >=200×10^9/L"`` -> ``plt_ge200_10_9_l``).
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def slug(text) -> str:
+    """Lower-case slug of ``text``: ``>=`` -> ``ge``, ``<=`` -> ``le``, ``<`` -> ``lt``, anything
+    else that is not a letter or digit -> ``_`` (leading and trailing ``_`` removed)."""
+    t = str(text).strip().lower()
+    t = t.replace(">=", "ge").replace("≥", "ge").replace("<=", "le").replace("≤", "le")
+    t = t.replace("<", "lt")
+    return re.sub(r"[^a-z0-9]+", "_", t).strip("_")
