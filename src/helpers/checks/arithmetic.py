@@ -37,17 +37,14 @@ from ..core.errors import InputError, LedgerError
 from ..core.findings import Finding
 from ..ledger.load import Ledger
 from ..core.printed import parse_int, parse_printed
+from ..core.findings import area_of
+from ..ledger.select import locator_family, with_prefix
 from ..core.rounding import (RULES, Interval, check_rule, counts_giving, exact, format_exact,
                        grim_testable, infer_rule, interval, prints_as, rules_for)
 
 # --------------------------------------------------------------------------------------------
 # shared helpers
 # --------------------------------------------------------------------------------------------
-
-_AREAS = {"baseline": "baseline", "treatment": "baseline", "response": "efficacy",
-          "survival": "survival", "cox": "cox", "direction": "cox", "ae": "toxicity",
-          "design": "design", "cohort": "design", "background": "design"}
-
 
 @dataclass(frozen=True)
 class Result:
@@ -57,25 +54,6 @@ class Result:
     category: str
     expected: str
     explanation: str
-
-
-def area_of(quantity: str) -> str:
-    """The report area of a quantity key, from its prefix (``ae.`` -> ``toxicity``)."""
-    head = str(quantity).split(".", 1)[0]
-    return _AREAS.get(head, head)
-
-
-def locator_family(locator: str) -> str:
-    """The place a locator belongs to: ``"Table 1 / Sex: Male"`` -> ``"Table 1"``."""
-    return str(locator).split(" / ", 1)[0].strip()
-
-
-def with_prefix(df: pd.DataFrame, prefix: str | Sequence[str] | None) -> pd.DataFrame:
-    """Rows whose ``quantity`` starts with ``prefix`` (a string or several); all rows for None."""
-    if prefix is None or df.empty:
-        return df
-    prefixes = (prefix,) if isinstance(prefix, str) else tuple(prefix)
-    return df[df["quantity"].astype(str).str.startswith(prefixes)]
 
 
 def _pct(x: Fraction, places: int = 3) -> str:

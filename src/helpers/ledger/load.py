@@ -23,7 +23,7 @@ from ..core.printed import parse_printed
 
 COMMON = ("row_id", "quantity", "source", "locator", "printed")
 OPTIONAL_COMMON = ("note",)
-SOURCES = {"title", "abstract", "introduction", "methods", "results", "table", "figure",
+SOURCES = {"title", "byline", "declarations", "references", "abstract", "introduction", "methods", "results", "table", "figure",
            "discussion", "conclusion"}
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
@@ -104,7 +104,39 @@ SPECS: dict[str, TableSpec] = {
     ),
 }
 
-STUDY_KEYS_REQUIRED = ("study", "title", "n", "alpha")
+
+# The text evidence (data/published/README.md, "The ledger's text evidence").
+TEXT_SPECS: dict[str, TableSpec] = {
+    "terms": TableSpec(
+        "terms.csv", required=("category", "term"),
+        enums={"category": frozenset({"disease", "histology", "staging_system", "tumour_marker",
+                                      "imaging", "procedure", "prior_treatment", "drug", "regimen",
+                                      "adverse_event", "laboratory", "pathology", "other"})}),
+    "regimen": TableSpec(
+        "regimen.csv", required=("component", "attribute", "value"),
+        optional=("value_high", "unit"),
+        enums={"attribute": frozenset({"dose", "route", "interval", "frequency", "duration",
+                                       "cycles", "treatment_length"})}),
+    "claims": TableSpec(
+        "claims.csv", required=("kind", "subject"), optional=("object",),
+        enums={"kind": frozenset({"groups", "mechanism", "treatment_change", "comparison"})}),
+    "references": TableSpec(
+        "references.csv", required=("number", "authors", "title"),
+        optional=("journal", "year", "volume"), integers=("number",)),
+    "citations": TableSpec("citations.csv", required=("refs", "subject")),
+    "authors": TableSpec(
+        "authors.csv", required=("position", "name"),
+        optional=("affiliations", "corresponding", "equal_contribution"), integers=("position",),
+        enums={"corresponding": frozenset({"", "yes", "no"}),
+               "equal_contribution": frozenset({"", "yes", "no"})}),
+    "affiliations": TableSpec(
+        "affiliations.csv", required=("number", "institution"), optional=("unit",),
+        integers=("number",)),
+    "contributions": TableSpec("contributions.csv", required=("role", "names")),
+}
+SPECS.update(TEXT_SPECS)
+
+STUDY_KEYS_REQUIRED = ("study", "title", "n")
 
 
 @dataclass
@@ -128,8 +160,10 @@ class Ledger:
         return int(self.meta["n"])
 
     @property
-    def alpha(self) -> float:
-        return float(self.meta["alpha"])
+    def alpha(self) -> float | None:
+        """The stated significance level, or None when the study states none."""
+        value = self.meta.get("alpha")
+        return None if value in (None, "") else float(value)
 
     def file_of(self, table: str) -> str:
         return relative_to_root(self.path / SPECS[table].name)
@@ -193,12 +227,17 @@ def _load_meta(path: Path, study: str) -> dict:
                           field="study")
     if not isinstance(meta["n"], int) or meta["n"] <= 0:
         raise LedgerError(file, f"'{meta['n']}' is not a positive integer", field="n")
-    try:
-        alpha = float(meta["alpha"])
-    except (TypeError, ValueError):
-        raise LedgerError(file, f"'{meta['alpha']}' is not a number", field="alpha") from None
-    if not 0 < alpha < 1:
-        raise LedgerError(file, f"alpha {alpha} is outside (0, 1)", field="alpha")
+    return _check_meta_values(meta, file)
+
+
+def _check_meta_values(meta: dict, file: str) -> dict:
+    if meta.get("alpha") not in (None, ""):
+        try:
+            alpha = float(meta["alpha"])
+        except (TypeError, ValueError):
+            raise LedgerError(file, f"'{meta['alpha']}' is not a number", field="alpha") from None
+        if not 0 < alpha < 1:
+            raise LedgerError(file, f"alpha {alpha} is outside (0, 1)", field="alpha")
     return meta
 
 
@@ -362,3 +401,56 @@ def number(text: str) -> float | None:
     if text is None or str(text).strip() == "":
         return None
     return parse_printed(text).value
+
+
+def ledger_from_tables(study: str, meta: dict | None = None,
+                       tables: dict[str, list[dict]] | None = None) -> Ledger:
+    """A ledger built in memory from row dicts, validated like :func:`load_ledger`.
+
+    Used by the check registry's examples. Common columns are filled in when absent: ``row_id``
+    (``<table>_<i>``), ``quantity`` (``<table>.<i>``), ``source`` (``table``), ``locator``
+    (``Table 1 / <i>``) and ``printed`` (the row's values joined). ``meta`` adds to a minimal
+    ``study.yaml`` (``study``, ``title``, ``n`` = 100).
+
+    Example
+    -------
+    >>> ledger = ledger_from_tables("toy", {"n": 10}, {"counts": [{"variable": "Sex",
+    ...     "level": "Male", "role": "level", "count": "3", "percent": "30.0",
+    ...     "denominator": "10", "population": "all"}]})
+    >>> ledger.counts["percent"].tolist()
+    ['30.0']
+    """
+    meta = {"study": study, "title": f"{study} (in memory)", "n": 100, **(meta or {})}
+    shown = f"<in-memory ledger {study}>"
+    _check_meta_values(meta, shown)
+    out: dict[str, pd.DataFrame] = {}
+    seen: set[str] = set()
+    for key, spec in SPECS.items():
+        rows = list((tables or {}).get(key, []))
+        cols = [*COMMON, *OPTIONAL_COMMON, *spec.required, *spec.optional]
+        if not rows:
+            out[key] = pd.DataFrame(columns=[*cols, "line"])
+            continue
+        filled = []
+        for i, row in enumerate(rows, start=1):
+            r = {k: "" if v is None else str(v) for k, v in row.items()}
+            r.setdefault("row_id", f"{key}_{i}")
+            r.setdefault("quantity", f"{key}.{i}")
+            r.setdefault("source", "table")
+            r.setdefault("locator", f"Table 1 / {key} {i}")
+            r.setdefault("printed", " ".join(v for k, v in r.items()
+                                             if k not in COMMON and v) or "-")
+            if r["row_id"] in seen:
+                raise LedgerError(shown, f"row_id '{r['row_id']}' is used twice", field="row_id")
+            seen.add(r["row_id"])
+            filled.append(r)
+        df = pd.DataFrame(filled)
+        df.insert(0, "_line", range(2, len(df) + 2))
+        df = _validate_table(df, spec, f"{shown}/{spec.name}")
+        df = df.rename(columns={"_line": "line"})
+        df["line"] = df["line"].astype(int)
+        out[key] = df.reset_index(drop=True)
+    unknown = set(tables or {}) - set(SPECS)
+    if unknown:
+        raise LedgerError(shown, f"unknown table(s) {sorted(unknown)} (known: {sorted(SPECS)})")
+    return Ledger(study=study, path=published_root() / study, meta=meta, tables=out)

@@ -66,7 +66,37 @@ def select_notebooks(spec: str) -> list[Path]:
                              f"(known: {', '.join(by_stem)})")
     return chosen
 
+def checks_main(argv: list[str]) -> int:
+    """``reanalysis checks [--markdown] [--family F]``: list the check registry."""
+    parser = argparse.ArgumentParser(prog="reanalysis checks",
+                                     description="List every registered check with its metadata.")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print docs/checks.md (the catalogue generated from the registry)")
+    parser.add_argument("--family", default=None, help="only this family")
+    args = parser.parse_args(argv)
+    import pandas as pd
+
+    from ..checks import registry
+
+    if args.markdown:
+        sys.stdout.write(registry.catalogue_markdown())
+        return 0
+    cat = registry.catalogue()
+    if args.family:
+        cat = cat[cat["family"] == args.family]
+    with pd.option_context("display.max_rows", None, "display.max_colwidth", 60,
+                           "display.width", 200):
+        print(cat[["family", "check", "assumptions", "items", "title"]].to_string(index=False))
+    counts = cat.groupby("family", sort=False).size()
+    print("\n" + ", ".join(f"{fam}: {k}" for fam, k in counts.items())
+          + f" — {len(cat)} checks")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["checks"]:
+        return checks_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         params = {name: _parse_value(value) for name, value in args.parameter}
