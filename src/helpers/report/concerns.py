@@ -203,6 +203,15 @@ def problem_of(family: str, category: str, verdict: str) -> str:
     return "arithmetic"
 
 
+def items_of(df: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The checklist items of each finding: its ``items``, or its problem's default items for
+    findings of runs that predate the contract."""
+    out = []
+    for text, fam, cat, v in zip(df["items"], df["family"], df["category"], df["verdict"]):
+        out.append(tuple(_split(text)) or _BY_KEY[problem_of(fam, cat, v)].items)
+    return out
+
+
 def place_of(locator: str) -> str:
     """Where a locator points, coarsely: ``Table 3 / Age`` -> ``Table 3``, ``Results 3.2 ¶1`` ->
     ``Results``."""
@@ -518,8 +527,7 @@ def group_concerns(findings, ledger=None, *, meta: dict | None = None,
                               strength=min(g["strength"], key=STRENGTH_RANK.__getitem__)))
         assumptions = tuple(sorted({a for text in group["assumptions"] for a in _split(text)}
                                    - {"arithmetic"}))
-        items = tuple(dict.fromkeys(i for text in group["items"] for i in _split(text))) \
-            or _BY_KEY[problem].items
+        items = tuple(dict.fromkeys(i for its in items_of(group) for i in its))
         top = group.iloc[0]
         summary = first_sentence(plain(top["explanation"])) or plain(top["expected"])
         label = plain(top["item"]) or plain.label(top["quantity"])
