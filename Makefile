@@ -10,7 +10,7 @@ STUDY ?= cao2024
 RUN ?= default
 JOBS ?= 2
 
-.PHONY: reanalysis test lab venv clean-outputs strip benchmark system-deps
+.PHONY: reanalysis test lab venv clean-outputs strip benchmark system-deps validate
 
 venv: $(STAMP)
 
@@ -33,6 +33,10 @@ test: $(STAMP) system-deps
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# The planted-error benchmark: recall per error kind and false alarms per trap (not a timed test).
+validate: $(STAMP)
+	$(BIN)/python scripts/validate_checks.py
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark_cox.py
