@@ -444,7 +444,7 @@ def ledger_from_tables(study: str, meta: dict | None = None,
                 raise LedgerError(shown, f"row_id '{r['row_id']}' is used twice", field="row_id")
             seen.add(r["row_id"])
             filled.append(r)
-        df = pd.DataFrame(filled)
+        df = pd.DataFrame(filled).fillna("")
         df.insert(0, "_line", range(2, len(df) + 2))
         df = _validate_table(df, spec, f"{shown}/{spec.name}")
         df = df.rename(columns={"_line": "line"})
