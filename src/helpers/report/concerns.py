@@ -325,6 +325,12 @@ class Plain:
         return " ".join(text.split()).strip()
 
 
+def lower_first(text: str) -> str:
+    """``Percentages against counts`` -> ``percentages against counts``; ``CI width`` stays."""
+    text = str(text)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def first_sentence(text: str, max_words: int = 40) -> str:
     text = " ".join(str(text).split())
     m = re.search(r"(?<=[.!?])\s+(?=[A-Z(])", text)
@@ -374,7 +380,7 @@ def _title(problem: str, obj: str, df: pd.DataFrame, meta: dict, plain: Plain) -
         return "Percentages are rounded by more than one rule"
     if problem == "design":
         label = plain(df["item"].iloc[0]) or plain.label(obj)
-        return f"The results do not fit the stated design ({label[:1].lower() + label[1:]})"
+        return f"The results do not fit the stated design ({lower_first(label)})"
     if problem == "plausibility":
         top = df.iloc[0]
         expected = plain(top["expected"])
@@ -445,8 +451,11 @@ def _line_words(check: str, section: str, category: str) -> str:
                      "rounding": "rounding"}.get(category, category)
 
 
-def _exemplar(df: pd.DataFrame, lines: list[Line], plain: Plain, max_rows: int) -> pd.DataFrame:
-    """One row per item (printed value), one column per line of evidence (what it recomputes)."""
+def _exemplar(df: pd.DataFrame, lines: list[Line], plain: Plain, max_rows: int,
+              problem: str = "") -> pd.DataFrame:
+    """One row per item (printed value), one column per line of evidence (what it recomputes).
+    For contradictions between appearances the printed values, with their places, are the
+    evidence: no column is added."""
     headers = {ln.check: EXEMPLAR_HEADERS.get(ln.check, ln.words) for ln in lines}
     rows, order = {}, []
     for _, f in df.iterrows():
@@ -458,12 +467,15 @@ def _exemplar(df: pd.DataFrame, lines: list[Line], plain: Plain, max_rows: int) 
         if not rows[key]["printed"] or (f["category"] != "contradiction"
                                         and len(printed) < len(rows[key]["printed"])):
             rows[key]["printed"] = printed
+        if problem == "contradiction":
+            continue
         col = headers[f["check"]]
         cell = plain(f["expected"]).replace(" | ", "; ") or f["verdict"]
         rows[key].setdefault(col, cell)
-    cols = ["item", "printed", *dict.fromkeys(headers[ln.check] for ln in lines)]
+    cols = ["item", "printed"] + ([] if problem == "contradiction" else
+                                  list(dict.fromkeys(headers[ln.check] for ln in lines)))
     table = pd.DataFrame([rows[k] for k in order], columns=cols).fillna("")
-    filled = (table[cols[2:]] != "").sum(axis=1)      # rows with more lines of evidence first
+    filled = (table[cols[1:]] != "").sum(axis=1)      # rows with more lines of evidence first
     table = table.assign(_k=-filled).sort_values("_k", kind="mergesort").drop(columns="_k")
     return table.head(max_rows).reset_index(drop=True)
 
@@ -536,7 +548,7 @@ def group_concerns(findings, ledger=None, *, meta: dict | None = None,
         from .pages import evidence_href
         c = Concern(problem=problem, object=obj, area=top["area"],
                     title=_title(problem, obj, group, meta, plain), summary=summary,
-                    findings=group, lines=lines, exemplar=_exemplar(group, lines, plain, max_rows),
+                    findings=group, lines=lines, exemplar=_exemplar(group, lines, plain, max_rows, problem),
                     assumptions=assumptions,
                     severity=min(group["severity"], key=SEVERITY_RANK.__getitem__),
                     strength=min(group["strength"], key=STRENGTH_RANK.__getitem__),
@@ -581,7 +593,7 @@ def shown_lines(concern: Concern) -> list[Line]:
 def lines_sentence(concern: Concern) -> str:
     """``It rests on 3 lines of evidence: ... (12 findings, impossible); ...``"""
     lines = shown_lines(concern)
-    parts = [f"{ln.words[:1].lower() + ln.words[1:]} ({ln.count} "
+    parts = [f"{lower_first(ln.words)} ({ln.count} "
              f"{'finding' if ln.count == 1 else 'findings'}, {ln.verdict})" for ln in lines]
     k = len(lines)
     head = "one line of evidence" if k == 1 else f"{k} lines of evidence"

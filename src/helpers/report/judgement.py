@@ -92,7 +92,7 @@ class DomainJudgement:
 class Judgement:
     overall: str
     domains: list[DomainJudgement]
-    not_assessed: pd.DataFrame        # id, domain, item of items the project cannot assess
+    not_assessed: pd.DataFrame        # id, domain, item, topic of items the project cannot assess
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"domain": d.domain, "name": d.name, "judgement": d.judgement,
@@ -158,7 +158,7 @@ def judge(concerns: list[Concern], findings: pd.DataFrame | None = None) -> Judg
             not_assessed_items=list(rows.loc[rows["assessable_from_ledger"] == "no", "id"])))
     assessed = [x.judgement for x in domains if x.judgement != "not assessed"]
     overall = min(assessed, key=JUDGEMENT_RANK.__getitem__) if assessed else "not assessed"
-    cannot = inspect.loc[inspect["assessable_from_ledger"] == "no", ["id", "domain", "item"]]
+    cannot = inspect.loc[inspect["assessable_from_ledger"] == "no", ["id", "domain", "item", "topic"]]
     return Judgement(overall=overall, domains=domains, not_assessed=cannot.reset_index(drop=True))
 
 

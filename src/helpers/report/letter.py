@@ -1,246 +1,415 @@
-"""The draft review letter: major and minor concerns generated from a run's findings.
+"""The letter a reviewer signs: an opening judgement, the major concerns, the minor ones in a
+paragraph, the assumptions, the requests, an appendix pointing to the findings.
 
-Every finding that is inconsistent or impossible goes into a concern saying where the number is
-printed (its locators), what is printed, what the arithmetic or the statistics give instead (the
-finding's ``expected`` and ``explanation``) and what the authors are asked to do; the findings of
-one check with one verdict form one concern, listed item by item. The request is chosen by
-rule from the finding's check, category and verdict (:data:`REQUEST_RULES`, first match wins),
-never written per finding. Major concerns are the findings of severity ``critical`` or ``major``,
-minor concerns those of severity ``minor`` (the rule of :func:`helpers.core.findings.severity_for`).
-Findings that are not testable are listed, by check, as limits of the review.
+Built from a run's findings in three steps: :func:`helpers.report.concerns.group_concerns` weighs
+the flagged findings into ranked concerns; :func:`helpers.report.judgement.judge` turns them into
+an INSPECT-SR-shaped judgement; :func:`build_critique` keeps both, and :func:`render` writes the
+letter as plain text, Markdown or HTML from one list of blocks, so the three say the same thing.
 
-No text in this module holds a number: each number in the letter is copied from a finding (its
-printed and recomputed values, locators, item), is a count of findings, or is a run parameter.
-The manuscript is named by the ``title`` and ``doi`` of the study's ``study.yaml``.
+The shape of the letter:
+
+* an **opening paragraph** of at most :data:`OPENING_WORDS` words: what was checked, the overall
+  judgement and the domains behind it, the most serious concerns, a recommendation;
+* the **major concerns** (severity critical or major), together at most about
+  :data:`MAJOR_WORDS` words: each with its title, one line, its lines of evidence, a compact
+  exemplar table while the budget allows, and its request; past the budget a concern keeps its
+  title, line and request, and past that it is named in a closing sentence;
+* the **minor concerns** in one short paragraph (rounding is one sentence);
+* **one paragraph of assumptions** (which concern rests on what, in the words of
+  :data:`helpers.core.evidence.ASSUMPTIONS`);
+* the **requests** collected, each once;
+* an **appendix** pointing to ``findings.csv``.
+
+A clean paper gets a short letter that says so plainly and lists what was checked. With patient
+data, a cohort that does not match the paper leads (the concerns' ranking rule). No internal id,
+file path or check name reaches the letter: text from findings passes through
+:class:`helpers.report.concerns.Plain`. No number is typed in this module: each comes from the
+findings, the ledger (``study.yaml``) or the checklists, or is a count.
 """
 
 from __future__ import annotations
 
+import html
 import re
-from dataclasses import dataclass
-from typing import Iterable
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..core.findings import COLUMNS, VERDICTS, Finding, findings_frame
+from ..core.evidence import ASSUMPTIONS
+from .concerns import (AREA_WORDS, Concern, _line_words, as_frame, group_concerns,
+                       lines_sentence, lower_first)
+from .judgement import Judgement, judge, recommendation
 
-REQUESTS: dict[str, str] = {
-    "correct_table": "Please correct the table or sentence where this value is printed, or explain "
-                     "how the printed value was obtained.",
-    "recompute_percent": "Please recompute the percentage from its count, and either correct the "
-                         "table or state the denominator the percentage was computed on.",
-    "explain_denominator": "Please explain the denominator: state how many patients each "
-                           "percentage refers to, and why it differs from the cohort analysed.",
-    "reconcile": "Please state which value is correct and make every place that prints this "
-                 "quantity agree.",
-    "statistics": "Please check the estimate, its confidence interval and its p-value against the "
-                  "analysis output, and correct whichever is misprinted.",
-    "patient_data": "Please provide the patient-level data (or the analysis code with its output) "
-                    "so that this result can be reproduced.",
-    "design": "Please explain how this result fits the design stated in the methods, or correct "
-              "the methods.",
-}
+OPENING_WORDS = 150
+MAJOR_WORDS = 1200
+TABLE_ROWS = 6
+CELL_CHARS = 48
+TOP_TITLES = 3
+HEADING_LEVEL = 2
+
+MAJOR = ("critical", "major")
 
 
-@dataclass(frozen=True)
-class RequestRule:
-    """A finding matches when every given field matches (``check`` is a regular expression)."""
+@dataclass
+class Critique:
+    """What the letter and the index page say: the concerns, the judgement, the counts."""
 
-    request: str
-    check: str = ""
-    category: str = ""
-    verdict: str = ""
+    findings: pd.DataFrame
+    concerns: list[Concern]
+    judgement: Judgement
+    meta: dict = field(default_factory=dict)
+    run: str = ""
+    parameters: dict = field(default_factory=dict)
 
-    def matches(self, check: str, category: str, verdict: str) -> bool:
-        return ((not self.check or re.search(self.check, check, re.IGNORECASE) is not None)
-                and (not self.category or self.category == category)
-                and (not self.verdict or self.verdict == verdict))
+    @property
+    def major(self) -> list[Concern]:
+        return [c for c in self.concerns if c.severity in MAJOR]
 
+    @property
+    def minor(self) -> list[Concern]:
+        return [c for c in self.concerns if c.severity == "minor"]
 
-REQUEST_RULES: tuple[RequestRule, ...] = (
-    RequestRule("explain_denominator", check=r"denominator|population"),
-    RequestRule("reconcile", category="contradiction"),
-    RequestRule("patient_data", category="statistical", verdict="impossible"),
-    RequestRule("patient_data", category="statistical",
-                check=r"cox|hazard|kaplan|km_|survival|median|monte|simulat|ipd|patient"),
-    RequestRule("statistics", category="statistical"),
-    RequestRule("recompute_percent", category="rounding"),
-    RequestRule("correct_table", category="arithmetic"),
-    RequestRule("design", category="design"),
-)
-DEFAULT_REQUEST = "correct_table"
+    def count(self, verdicts) -> int:
+        verdicts = (verdicts,) if isinstance(verdicts, str) else tuple(verdicts)
+        return int(self.findings["verdict"].isin(verdicts).sum()) if len(self.findings) else 0
 
-INSTEAD_LABEL = {
-    "rounding": "Recomputed from the count and denominator",
-    "arithmetic": "The arithmetic gives",
-    "contradiction": "Against its other appearances",
-    "statistical": "The statistics give",
-    "design": "The stated design implies",
-}
+    @property
+    def with_patient_data(self) -> bool:
+        df = self.findings
+        return bool(len(df)) and bool(((df["family"] == "patient_level")
+                                       & (df["verdict"] != "not testable")).any())
 
 
-def request_for(check: str, category: str, verdict: str) -> str:
-    """The key of the request a finding leads to (:data:`REQUEST_RULES`, first match wins)."""
-    for rule in REQUEST_RULES:
-        if rule.matches(str(check), str(category), str(verdict)):
-            return rule.request
-    return DEFAULT_REQUEST
+def build_critique(findings, *, ledger=None, meta: dict | None = None, run: str = "",
+                   parameters: dict | None = None) -> Critique:
+    """The concerns and the judgement of a run's findings.
+
+    Parameters
+    ----------
+    findings : DataFrame or iterable of Finding
+        The run's findings.
+    ledger : Ledger, optional
+        The study's ledger (labels of quantities, the cohort size, ``study.yaml``).
+    meta : dict, optional
+        ``study.yaml`` values when no ledger is given.
+    run, parameters
+        The run's name and parameters (for the record; the letter does not print them).
+
+    Returns
+    -------
+    Critique
+
+    Example
+    -------
+    >>> build_critique([], meta={"title": "A made-up trial"}).judgement.overall
+    'not assessed'
+    """
+    df = as_frame(findings)
+    meta = {**(meta or {}), **(ledger.meta if ledger is not None else {})}
+    concerns = group_concerns(df, ledger, meta=meta)
+    return Critique(findings=df, concerns=concerns, judgement=judge(concerns, df), meta=meta,
+                    run=run, parameters=dict(parameters or {}))
 
 
-def _md(text) -> str:
-    """Escape markdown in free text (keeps it readable: only characters markdown acts on)."""
-    return re.sub(r"[\\`*_\[\]<|]", lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+# --------------------------------------------------------------------------------------------
+# Blocks: one list, three renderings
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Block:
+    kind: str                 # heading | para | table | list | subheading
+    text: str = ""
+    items: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    section: str = ""         # opening | major | minor | assumptions | requests | appendix | other
 
 
-def _code(text) -> str:
-    """An inline code span that survives backticks inside the text."""
-    text = " ".join(str(text).split())
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+def _words(text: str) -> int:
+    return len([w for w in str(text).split() if re.search(r"\w", w)])
 
 
-def _as_frame(findings) -> pd.DataFrame:
-    if isinstance(findings, pd.DataFrame):
-        return findings[list(COLUMNS)].astype(str)
-    items = list(findings)
-    if items and isinstance(items[0], Finding):
-        return findings_frame(items).astype(str)
-    return pd.DataFrame(items, columns=list(COLUMNS)).astype(str)
+def block_words(block: Block) -> int:
+    if block.kind == "table" and block.table is not None:
+        cells = " ".join(block.table.astype(str).to_numpy().ravel()) + " " + " ".join(block.table.columns)
+        return _words(cells)
+    return _words(block.text) + sum(_words(i) for i in block.items)
 
 
-def _evidence(f: pd.Series) -> str:
-    from .pages import evidence_href
-
-    href = evidence_href(f["notebook"], f["section"])
-    if not href:
-        return ""
-    where = f"{f['notebook']} / {f['section']}" if f["section"] else f["notebook"]
-    return f"[{_md(where)}]({href})"
-
-
-def _instead(f: pd.Series) -> str:
-    explanation = _md(f["explanation"])
-    if f["expected"]:
-        return _code(f["expected"]) + (f". {explanation}" if explanation else "")
-    return explanation
+def _shorten(cell: str) -> str:
+    """A cell longer than :data:`CELL_CHARS` loses its parenthetical asides."""
+    text = str(cell)
+    if len(text) <= CELL_CHARS:
+        return text
+    while True:
+        new = re.sub(r"\s*\([^()]*\)", "", text)
+        if new == text:
+            break
+        text = new
+    return " ".join(text.split())
 
 
-def _concern(number: int, group: pd.DataFrame, request_number: int) -> str:
-    """One concern: a finding, or several findings of one check with one verdict (listed)."""
-    f = group.iloc[0]
-    label = INSTEAD_LABEL.get(f["category"], "The check gives")
-    verdict = (f"{f['verdict']} (severity {f['severity']}; check {_code(f['check'])}, "
-               f"category {f['category']})")
-    request = f"- **Request ({request_number}):** {REQUESTS[request_for(f['check'], f['category'], f['verdict'])]}"
-    evidence = [_evidence(r) for _, r in group.iterrows()]
-    if len(group) == 1:
-        lines = [f"### {number}. {_md(f['item'])} ({_md(f['area'])})", "",
-                 f"- **Where:** {_md(f['locators'])}",
-                 f"- **Printed:** {_code(f['printed'])}" if f["printed"] else "- **Printed:** (no value)",
-                 f"- **{label}:** {_instead(f)}",
-                 f"- **Verdict:** {verdict}"]
-        if evidence[0]:
-            lines.append(f"- **Evidence:** {evidence[0]}")
-        return "\n".join(lines + [request]) + "\n"
-    same_evidence = len(set(evidence)) == 1
-    lines = [f"### {number}. {len(group)} findings of check {_code(f['check'])} ({_md(f['area'])})", "",
-             f"- **Verdict:** {verdict}"]
-    if same_evidence and evidence[0]:
-        lines.append(f"- **Evidence:** {evidence[0]}")
-    lines += [request, "- **Where, what is printed, and what the check gives instead:**"]
-    for (_, r), ev in zip(group.iterrows(), evidence):
-        item = (f"    - **{_md(r['item'])}** ({_md(r['locators'])}): printed "
-                + (_code(r["printed"]) if r["printed"] else "(no value)")
-                + f"; {label[:1].lower() + label[1:]}: {_instead(r)}")
-        lines.append(item + (f" Evidence: {ev}." if ev and not same_evidence else ""))
-    return "\n".join(lines) + "\n"
+def _table(c: Concern, rows: int) -> pd.DataFrame:
+    t = c.exemplar.head(rows).copy()
+    for col in t.columns[2:]:          # the printed values stay as printed
+        t[col] = [_shorten(v) for v in t[col]]
+    t = t.rename(columns={"item": "row"})
+    return t
 
 
-def concern_groups(ranked: pd.DataFrame) -> list[pd.DataFrame]:
-    """Flagged findings grouped into concerns: one per severity, verdict, category and check, in
-    the order of the ranked findings."""
-    flagged = ranked[ranked["verdict"].isin(["inconsistent", "impossible"])]
-    keys = list(zip(flagged["severity"], flagged["verdict"], flagged["category"], flagged["check"]))
-    order = list(dict.fromkeys(keys))
-    return [flagged[[k == key for k in keys]] for key in order]
+def _join(parts: list[str]) -> str:
+    parts = [p for p in parts if p]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def build_letter(findings, *, meta: dict | None = None, run: str = "",
-                 parameters: dict | None = None) -> str:
-    """The draft letter (markdown) for a run's findings (a findings table or ``Finding`` records)."""
-    from .pages import ranked_findings
+def _quote(text: str) -> str:
+    return f"\u201c{text}\u201d"
 
-    df = _as_frame(findings)
-    meta = meta or {}
-    ranked = ranked_findings(df)
-    untestable = ranked[ranked["verdict"] == "not testable"]
-    counts = {v: int((df["verdict"] == v).sum()) for v in VERDICTS}
 
-    order: list[str] = []  # requests in order of first use
-    used: dict[str, list[int]] = {}
-    concerns_major, concerns_minor = [], []
-    for number, group in enumerate(concern_groups(ranked), start=1):
-        f = group.iloc[0]
-        key = request_for(f["check"], f["category"], f["verdict"])
-        if key not in order:
-            order.append(key)
-        used.setdefault(key, []).append(number)
-        target = concerns_minor if f["severity"] == "minor" else concerns_major
-        target.append(_concern(number, group, order.index(key) + 1))
-    n_major = int(ranked["severity"].isin(["critical", "major"]).sum())
-    n_minor = int((ranked["severity"] == "minor").sum())
+def _concern_numbers(cs: list[Concern]) -> str:
+    nums = [str(c.rank) for c in cs]
+    return ("concern " if len(nums) == 1 else "concerns ") + _join(nums)
 
+
+def _opening(cr: Critique) -> str:
+    j = cr.judgement
+    tested = cr.count(("consistent", "inconsistent", "implausible", "impossible"))
+    flagged = cr.count(("inconsistent", "implausible", "impossible"))
+    untestable = cr.count("not testable")
+    data = " and against the patient-level data supplied" if cr.with_patient_data else ""
+    head = (f"We re-derived and cross-checked the numbers this manuscript prints, against each "
+            f"other{data}: {tested} could be tested ({flagged} flagged) and {untestable} could not "
+            "be decided from what is printed.")
+    serious = [d for d in j.domains if d.judgement in ("serious concerns", "some concerns")]
+    if serious:
+        why = "; ".join(f"{d.judgement} about {d.name} (domain {d.domain})" for d in serious)
+        verdict = (f"In the terms of the INSPECT-SR trustworthiness assessment our overall "
+                   f"judgement is {_quote(j.overall)}: {why}.")
+    else:
+        verdict = (f"In the terms of the INSPECT-SR trustworthiness assessment our overall "
+                   f"judgement is {_quote(j.overall)}.")
+    rec = recommendation(j)
+    for k in range(min(TOP_TITLES, len(cr.major)), -1, -1):
+        top = ""
+        if k:
+            titles = "; ".join(f"({c.rank}) {c.title}" for c in cr.major[:k])
+            top = f"The most serious: {titles}."
+        text = " ".join(p for p in (head, verdict, top, rec) if p)
+        if _words(text) <= OPENING_WORDS:
+            return text
+    return " ".join((verdict, rec))
+
+
+def _checked(cr: Critique) -> str:
+    df = cr.findings[cr.findings["verdict"] != "not testable"]
+    if df.empty:
+        return "Nothing in the ledger could be tested."
+    counts = df.groupby("area").size()
+    parts = [f"{AREA_WORDS.get(a, a)} ({n})" for a, n in counts.items()]
+    methods = list(dict.fromkeys(lower_first(_line_words(ch, sec, cat)) for ch, sec, cat in
+                                 zip(df["check"], df["section"], df["category"])))
+    return ("What we checked, with the number of items tested: " + _join(parts) + ". "
+            f"The {len(methods)} kinds of check applied: " + "; ".join(methods) + ".")
+
+
+def _concern_blocks(c: Concern, budget: int, full: bool) -> list[Block]:
+    head = Block("subheading", f"{c.rank}. {c.title}", section="major")
+    summary = c.summary[:1].upper() + c.summary[1:]
+    text = f"{summary} {lines_sentence(c)}" if summary.endswith((".", "…")) else \
+        f"{summary}. {lines_sentence(c)}"
+    if c.assumptions:
+        text += (" This rests on: " + "; ".join(ASSUMPTIONS[a].words for a in c.assumptions)
+                 + ", so it is stated as inconsistent rather than impossible where it needs them.")
+    body = Block("para", text, section="major")
+    req = Block("para", f"Request: {c.request}", section="major")
+    blocks = [head, body]
+    if full and len(c.exemplar):
+        table = Block("table", table=_table(c, TABLE_ROWS), section="major")
+        more = len(c.findings) - len(table.table)
+        note = Block("para", f"The table shows {len(table.table)} of the {c.n_findings} findings of "
+                     "this concern; all are in findings.csv.", section="major") if more > 0 else None
+        extra = [table] + ([note] if note else [])
+        if sum(map(block_words, blocks + extra + [req])) <= budget:
+            blocks += extra
+    return blocks + [req]
+
+
+def letter_blocks(cr: Critique) -> list[Block]:
+    """The letter as a list of blocks (see the module docstring for its shape)."""
+    meta = cr.meta
     title = meta.get("title") or meta.get("study") or "the manuscript"
-    out = ["# Draft review letter", ""]
-    out += [f"**Manuscript:** {_md(title)}" + (f" (doi: {_md(meta['doi'])})" if meta.get("doi") else ""), ""]
-    basis = f"**Basis:** the findings of reanalysis run {_code(run)}" if run else "**Basis:** the reanalysis findings"
-    if parameters:
-        basis += " with " + ", ".join(f"{_code(k)} = {_code(v)}" for k, v in sorted(parameters.items()))
-    out += [basis + ". This draft is generated from the findings; read the evidence behind each "
-            "concern before sending it.", ""]
-    out += ["Dear Editor,", ""]
-    out += [f"We re-derived the numbers printed in this manuscript from the values it reports. Of the "
-            f"{len(df)} items checked, {counts['consistent']} are consistent, "
-            f"{counts['inconsistent']} inconsistent, {counts['impossible']} impossible (no data could "
-            f"give what is printed), and {counts['not testable']} could not be tested from the "
-            f"printed numbers. The {n_major} major and {n_minor} minor finding(s) make "
-            f"{len(concerns_major)} major and {len(concerns_minor)} minor concern(s); findings of one "
-            f"check with one verdict form one concern.", ""]
-    out += ["## Major concerns", ""]
-    out += concerns_major or ["None of the checks found a major problem.", ""]
-    out += ["## Minor concerns", ""]
-    out += concerns_minor or ["None of the checks found a minor problem.", ""]
-    if order:
-        out += ["## Summary of requests", ""]
-        for i, key in enumerate(order, start=1):
-            which = ", ".join(str(n) for n in used[key])
-            label = "concern" if len(used[key]) == 1 else "concerns"
-            out.append(f"{i}. {REQUESTS[key]} ({label} {which})")
+    doi = meta.get("doi")
+    ref = f"Re: {_quote(title)}" + (f", doi {doi}" if doi and doi != "none" else "")
+    out = [Block("heading", "Review of the manuscript's numbers", section="other"),
+           Block("para", ref, section="other"),
+           Block("para", "Dear Editor,", section="other"),
+           Block("para", _opening(cr), section="opening")]
+    if not cr.concerns:
+        out.append(Block("para", "We found no number that contradicts another, no percentage "
+                         "that its count cannot give, and no estimate that its interval or "
+                         "p-value rules out. " + _checked(cr), section="other"))
+    if cr.major:
+        out.append(Block("heading", "Major concerns", section="major"))
+        used, rest = 0, []
+        for i, c in enumerate(cr.major):
+            blocks = _concern_blocks(c, MAJOR_WORDS - used, full=True)
+            words = sum(map(block_words, blocks))
+            if used + words > MAJOR_WORDS and i:
+                blocks = _concern_blocks(c, 0, full=False)
+                words = sum(map(block_words, blocks))
+                if used + words > MAJOR_WORDS:
+                    rest = cr.major[i:]
+                    break
+            out += blocks
+            used += words
+        if rest:
+            out.append(Block("para", "Further major concerns, each with its evidence in "
+                             "findings.csv: " + "; ".join(f"({c.rank}) {c.title}" for c in rest)
+                             + ".", section="major"))
+    if cr.minor:
+        sentences = []
+        for c in cr.minor:
+            places = _join(list(c.places[:3]))
+            if c.problem == "rounding":
+                sentences.append(f"{c.title}: {c.n_findings} printed values"
+                                 + (f" (in {places})" if places else "")
+                                 + " follow a different rule from the rest of the paper.")
+            else:
+                sentences.append(f"{c.title}" + (f" ({places})" if places else "") + ".")
+        out += [Block("heading", "Minor concerns", section="minor"),
+                Block("para", " ".join(sentences) + " " + " ".join(
+                    dict.fromkeys(c.request for c in cr.minor)), section="minor")]
+    out += _assumption_blocks(cr)
+    if cr.concerns:
+        reqs: dict[str, list[Concern]] = {}
+        for c in cr.concerns:
+            reqs.setdefault(c.request, []).append(c)
+        items = [f"{r} ({_concern_numbers(cs)})" for r, cs in reqs.items()]
+        out += [Block("heading", "Requests to the authors", section="requests"),
+                Block("list", items=items, section="requests")]
+    n = len(cr.findings)
+    appendix = (f"Every finding ({n} in all), with where the number is printed, what was "
+                "recomputed, the verdict, the strength of its evidence and the assumptions it "
+                "rests on, is listed in findings.csv, which accompanies this letter.")
+    out += [Block("heading", "Appendix", section="appendix"), Block("para", appendix, section="appendix")]
+    not_assessed = cr.judgement.not_assessed
+    if len(not_assessed):
+        out.append(Block("para", "Not assessed, because they need sources beyond the paper "
+                         "(INSPECT-SR items " + ", ".join(not_assessed["id"]) + "): "
+                         + _join(list(not_assessed["topic"])) + ".", section="appendix"))
+    out += [Block("para", "Yours sincerely,", section="other"),
+            Block("para", "[Name, affiliation, date]", section="other")]
+    return out
+
+
+def _assumption_blocks(cr: Critique) -> list[Block]:
+    if not cr.concerns:
+        return []
+    plain = [c for c in cr.concerns if not c.assumptions]
+    by_key: dict[str, list[Concern]] = {}
+    for c in cr.concerns:
+        for a in c.assumptions:
+            by_key.setdefault(a, []).append(c)
+    parts = []
+    if plain:
+        parts.append(f"{_concern_numbers(plain)[:1].upper()}{_concern_numbers(plain)[1:]} rest"
+                     + ("s" if len(plain) == 1 else "") + " on arithmetic alone, with the "
+                     "precision at which the numbers are printed.")
+    for key, cs in by_key.items():
+        parts.append(f"{_concern_numbers(cs)[:1].upper()}{_concern_numbers(cs)[1:]} also "
+                     f"rest{'s' if len(cs) == 1 else ''} on this: {ASSUMPTIONS[key].words}.")
+    parts.append("A finding that needs an assumption is called inconsistent, never impossible.")
+    return [Block("heading", "Assumptions", section="assumptions"),
+            Block("para", " ".join(parts), section="assumptions")]
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+def _text_table(t: pd.DataFrame) -> str:
+    rows = [list(map(str, t.columns))] + [list(map(str, r)) for r in t.itertuples(index=False)]
+    return "\n".join("  " + " | ".join(r) for r in rows)
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "/")
+
+
+def _md_table(t: pd.DataFrame) -> str:
+    head = "| " + " | ".join(_md_cell(c) for c in t.columns) + " |"
+    rule = "|" + "|".join(" --- " for _ in t.columns) + "|"
+    body = ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in t.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+_CSS = ("body{font-family:Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.45;color:#222}table{border-collapse:collapse;font-size:.85rem;"
+        "margin:.4rem 0 .8rem}th,td{border:1px solid #bbb;padding:.15rem .4rem;text-align:left;"
+        "vertical-align:top}th{background:#f2f2f2}")
+
+
+def render(blocks: list[Block], fmt: str = "text") -> str:
+    """The letter in ``fmt``: ``text`` (plain, for a journal's text box), ``markdown`` or
+    ``html`` (a page)."""
+    if fmt not in ("text", "markdown", "html"):
+        raise ValueError(f"unknown format '{fmt}' (text, markdown or html)")
+    out = []
+    for b in blocks:
+        if fmt == "html":
+            e = html.escape
+            if b.kind == "heading":
+                out.append(f"<h{HEADING_LEVEL}>{e(b.text)}</h{HEADING_LEVEL}>")
+            elif b.kind == "subheading":
+                out.append(f"<h{HEADING_LEVEL + 1}>{e(b.text)}</h{HEADING_LEVEL + 1}>")
+            elif b.kind == "para":
+                out.append(f"<p>{e(b.text)}</p>")
+            elif b.kind == "list":
+                out.append("<ol>" + "".join(f"<li>{e(i)}</li>" for i in b.items) + "</ol>")
+            elif b.kind == "table" and b.table is not None:
+                head = "".join(f"<th>{e(str(c))}</th>" for c in b.table.columns)
+                rows = "".join("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in r) + "</tr>"
+                               for r in b.table.itertuples(index=False))
+                out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            continue
+        if b.kind == "heading":
+            out.append(("#" * HEADING_LEVEL + " " if fmt == "markdown" else "") + b.text)
+            if fmt == "text":
+                out.append("=" * len(b.text) if b is blocks[0] else "-" * len(b.text))
+        elif b.kind == "subheading":
+            out.append(("#" * (HEADING_LEVEL + 1) + " " if fmt == "markdown" else "") + b.text)
+        elif b.kind == "para":
+            out.append(b.text)
+        elif b.kind == "list":
+            out.append("\n".join(f"{i}. {t}" for i, t in enumerate(b.items, start=1)))
+        elif b.kind == "table" and b.table is not None:
+            out.append(_md_table(b.table) if fmt == "markdown" else _text_table(b.table))
         out.append("")
-    if len(untestable):
-        out += ["## What could not be tested", "",
-                "These items cannot be decided from the printed numbers alone; the patient-level "
-                "data would settle them.", ""]
-        for check, group in untestable.groupby("check", sort=True):
-            items = "; ".join(_md(f"{i} ({loc})") for i, loc in zip(group["item"], group["locators"]))
-            reason = _md(group["explanation"].iloc[0])
-            out.append(f"- {_code(check)}: {items}." + (f" {reason}" if reason else ""))
-        out.append("")
-    out += ["Yours sincerely,", "", "[Reviewer]", ""]
-    return "\n".join(out)
+    if fmt == "html":
+        return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+                f"<title>Review letter</title><style>{_CSS}</style></head><body>"
+                + "\n".join(out) + "</body></html>\n")
+    return "\n".join(out).rstrip() + "\n"
 
 
-def concerns_table(findings) -> pd.DataFrame:
-    """The concerns of a letter as a table: finding, severity, and the request chosen by rule."""
-    df = _as_frame(findings)
-    flagged = df[df["verdict"].isin(["inconsistent", "impossible"])].copy()
-    flagged["request"] = [request_for(c, k, v) for c, k, v in
-                          zip(flagged["check"], flagged["category"], flagged["verdict"])]
-    return flagged.reset_index(drop=True)
+def build_letter(findings, *, meta: dict | None = None, ledger=None, run: str = "",
+                 parameters: dict | None = None, fmt: str = "markdown") -> str:
+    """The letter for a run's findings, in ``fmt`` (``text``, ``markdown`` or ``html``).
+
+    Example
+    -------
+    >>> print(build_letter([], meta={"title": "A made-up trial"}, fmt="text"))  # doctest: +SKIP
+    """
+    cr = build_critique(findings, ledger=ledger, meta=meta, run=run, parameters=parameters)
+    return render(letter_blocks(cr), fmt)
 
 
-def requests_used(findings: Iterable) -> list[str]:
-    """The distinct requests a set of findings leads to, in rule order."""
-    keys = set(concerns_table(findings)["request"])
-    return [k for k in REQUESTS if k in keys]
+def word_counts(blocks: list[Block]) -> dict[str, int]:
+    """Words per section of the letter (``opening``, ``major``, ``minor``, ``assumptions``,
+    ``requests``, ``appendix``, ``other``) and in all (``total``)."""
+    counts: dict[str, int] = {}
+    for b in blocks:
+        counts[b.section] = counts.get(b.section, 0) + block_words(b)
+    counts["total"] = sum(v for k, v in counts.items())
+    return counts
