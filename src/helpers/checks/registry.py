@@ -218,6 +218,8 @@ class Check:
     def run(self, ctx: Context) -> list[Finding]:
         """Run on ``ctx`` and stamp every finding with this check's name, family and items.
 
+        With a scope, only findings whose ``quantity`` lies in the scope are returned.
+
         Raises :class:`ContractError` when a finding names an undeclared assumption.
         """
         out = []
@@ -229,6 +231,10 @@ class Check:
                 raise ContractError(f"check '{self.name}': finding '{f.item}' rests on "
                                     f"undeclared assumption(s) {sorted(undeclared)}")
             out.append(f.with_(check=self.name, family=self.family, items=self.items))
+        if ctx.scope:
+            # a notebook section reports the findings about its own quantities; a check that reads
+            # context outside the scope (the design's limits, the study's N) reports nothing else
+            out = [f for f in out if str(f.quantity).startswith(tuple(ctx.scope))]
         return out
 
 
