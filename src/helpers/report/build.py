@@ -6,10 +6,14 @@ succeeded and the findings were merged into ``<run_dir>/findings.csv``. It write
 executed notebooks:
 
 * ``<notebook>.html`` for every executed notebook (:mod:`helpers.report.export`);
-* ``index.html``: run, parameters, counts by verdict and severity, the flagged findings ranked most
-  severe first with a link to the notebook section holding the evidence, and links to every page
+* ``index.html``: the overall judgement with its INSPECT-SR domains, the top concerns with a link to
+  their evidence and the glossary of verdicts on the first screen; every concern; every finding in a
+  table filtered in the browser; counts, parameters and links to every page
   (:mod:`helpers.report.pages`);
-* ``review_letter.md`` (and ``review_letter.html``): :func:`helpers.report.letter.build_letter`;
+* ``review_letter.txt``, ``review_letter.md`` and ``review_letter.html``: the letter
+  (:mod:`helpers.report.letter`), built from the concerns (:mod:`helpers.report.concerns`) and the
+  judgement (:mod:`helpers.report.judgement`);
+* ``concerns.csv``: the ranked concerns;
 * ``manifest.json`` (:mod:`helpers.report.manifest`).
 """
 
@@ -23,9 +27,10 @@ from ..core.findings import SEVERITIES, VERDICTS
 from ..core.paths import project_root, relative_to_root
 from ..ledger.load import load_ledger
 from .export import export_notebooks_html
-from .letter import build_letter
+from .concerns import concerns_frame
+from .letter import build_critique, letter_blocks, render, word_counts
 from .manifest import build_manifest
-from .pages import broken_evidence_links, load_run_findings, write_index, write_letter_html
+from .pages import broken_evidence_links, load_run_findings, write_index
 
 # --------------------------------------------------------------------------------------------
 # Guard: findings.csv must not depend on where or when the run happened
@@ -65,10 +70,12 @@ def finalize_run(run_dir: str | Path, *, study: str, run: str, parameters: dict,
     ledger = load_ledger(study)
     pages = export_notebooks_html(run_dir)
     broken = broken_evidence_links(findings, pages)
-    letter = build_letter(findings, meta=ledger.meta, run=run, parameters=parameters)
-    letter_md = run_dir / "review_letter.md"
-    letter_md.write_text(letter, encoding="utf-8")
-    write_letter_html(letter_md)
+    critique = build_critique(findings, ledger=ledger, run=run, parameters=parameters)
+    blocks = letter_blocks(critique)
+    for fmt, suffix in (("text", "txt"), ("markdown", "md"), ("html", "html")):
+        (run_dir / f"review_letter.{suffix}").write_text(render(blocks, fmt), encoding="utf-8")
+    concerns_frame(critique.concerns).to_csv(run_dir / "concerns.csv", index=False,
+                                             lineterminator="\n")
     manifest = build_manifest(run_dir, study=study, run=run, parameters=parameters,
                               results=results, seconds=seconds)
     manifest["report"] = {
@@ -78,10 +85,16 @@ def finalize_run(run_dir: str | Path, *, study: str, run: str, parameters: dict,
         "counts": {"findings": int(len(findings)),
                    **{f"verdict:{v}": int((findings["verdict"] == v).sum()) for v in VERDICTS},
                    **{f"severity:{s}": int((findings["severity"] == s).sum()) for s in SEVERITIES}},
+        "judgement": {"overall": critique.judgement.overall,
+                      "domains": critique.judgement.frame().to_dict(orient="records")},
+        "concerns": [{"rank": c.rank, "title": c.title, "severity": c.severity,
+                      "strength": c.strength, "findings": c.n_findings}
+                     for c in critique.concerns],
+        "letter_words": word_counts(blocks),
     }
     title = str(ledger.meta.get("title") or study)
     write_index(run_dir, study=study, run=run, title=title, manifest=manifest, findings=findings,
-                pages=pages, broken=broken)
+                pages=pages, broken=broken, critique=critique)
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False,
                                                       sort_keys=False, default=str) + "\n",
                                            encoding="utf-8")

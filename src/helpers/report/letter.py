@@ -74,6 +74,10 @@ class Critique:
         return int(self.findings["verdict"].isin(verdicts).sum()) if len(self.findings) else 0
 
     @property
+    def recommendation(self) -> str:
+        return recommendation(self.judgement)
+
+    @property
     def with_patient_data(self) -> bool:
         df = self.findings
         return bool(len(df)) and bool(((df["family"] == "patient_level")

@@ -17,11 +17,28 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..core.findings import COLUMNS, SEVERITIES, SEVERITY_RANK, VERDICTS, read_findings
+from ..core.evidence import STRENGTH_RANK
+from ..core.findings import COLUMNS, FLAGGED, SEVERITIES, SEVERITY_RANK, VERDICTS, read_findings
 from ..core.paths import REPORT_MARKERS, relative_to_root
 
 SEVERITY_COLOURS = {"critical": "#b2182b", "major": "#ef8a62", "minor": "#fddbc7", "none": "#d9d9d9"}
-VERDICT_RANK = {"impossible": 0, "inconsistent": 1, "not testable": 2, "consistent": 3}
+VERDICT_RANK = {"impossible": 0, "inconsistent": 1, "implausible": 2, "not testable": 3,
+                "consistent": 4}
+
+GLOSSARY = {
+    "consistent": "the printed value agrees with what is recomputed from the paper's other numbers",
+    "inconsistent": "it disagrees; a slip could explain it, or the disagreement rests on an "
+                    "assumption the finding names",
+    "implausible": "it is possible, but unlike what cited knowledge of the disease, the drugs or "
+                   "the design leads one to expect",
+    "impossible": "no data could give what is printed: arithmetic alone, with the printed "
+                  "rounding, rules it out",
+    "not testable": "the printed numbers cannot decide",
+}
+STRENGTH_GLOSSARY = ("Strength: conclusive (arithmetic alone), strong, moderate or weak, the "
+                     "weakest assumption the verdict rests on. Severity (critical, major, minor) "
+                     "follows from the verdict, the strength and the weight of the claim "
+                     "(headline results outweigh supporting tables).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,16 +105,20 @@ def place_of(locator: str) -> str:
 def ranked_findings(df: pd.DataFrame, *, flagged_only: bool = False) -> pd.DataFrame:
     """Findings most severe first (severity, then verdict, area, check, item), numbered, each with
     the link to its evidence. ``flagged_only`` keeps inconsistent and impossible findings."""
-    cols = ["rank", "severity", "verdict", "category", "area", "item", "locators", "printed",
-            "expected", "explanation", "check", "notebook", "section", "evidence"]
+    cols = ["rank", "severity", "verdict", "strength", "weight", "category", "area", "item",
+            "locators", "printed", "expected", "explanation", "assumptions", "family", "check",
+            "notebook", "section", "evidence"]
     if df.empty:
         return pd.DataFrame(columns=cols)
-    out = df.copy()
+    out = df.reindex(columns=[c for c in dict.fromkeys([*COLUMNS, *df.columns])],
+                     fill_value="").fillna("")
     if flagged_only:
-        out = out[out["verdict"].isin(["inconsistent", "impossible"])]
-    out = out.assign(_s=out["severity"].map(SEVERITY_RANK), _v=out["verdict"].map(VERDICT_RANK))
-    out = out.sort_values(["_s", "_v", "area", "check", "item", "printed", "notebook"],
-                          kind="mergesort").drop(columns=["_s", "_v"]).reset_index(drop=True)
+        out = out[out["verdict"].isin(list(FLAGGED))]
+    out = out.assign(_s=out["severity"].map(SEVERITY_RANK),
+                     _t=out["strength"].map(STRENGTH_RANK).fillna(len(STRENGTH_RANK)),
+                     _v=out["verdict"].map(VERDICT_RANK))
+    out = out.sort_values(["_s", "_t", "_v", "area", "check", "item", "printed", "notebook"],
+                          kind="mergesort").drop(columns=["_s", "_t", "_v"]).reset_index(drop=True)
     out["evidence"] = [evidence_href(n, s) for n, s in zip(out["notebook"], out["section"])]
     out.insert(0, "rank", range(1, len(out) + 1))
     return out[cols]
@@ -179,20 +200,22 @@ def static_figure_by_place(df: pd.DataFrame, title: str = "Findings by place in 
 def _cell(value) -> str:
     return html.escape(str(value)).replace("; ", ";<br>")
 
-def ranked_html(table: pd.DataFrame, *, max_chars: int = 300) -> str:
-    """The ranked table as HTML: every cell escaped (text longer than ``max_chars`` shortened; the
-    full text is in findings.csv), the evidence as a link."""
+def ranked_html(table: pd.DataFrame, *, max_chars: int = 300, table_id: str = "") -> str:
+    """The ranked table as HTML: every cell escaped (text longer than ``max_chars`` shortened, the
+    full text in the cell's title and in findings.csv), the evidence as a link; each row carries
+    its severity and verdict as ``data-`` attributes for the page's filter."""
     if table.empty:
         return "<p><em>No findings to list.</em></p>"
-    show = ["rank", "severity", "verdict", "category", "area", "item", "locators", "printed",
+    show = ["rank", "severity", "verdict", "strength", "area", "item", "locators", "printed",
             "expected", "explanation", "evidence"]
+    show = [c for c in show if c in table.columns or c == "evidence"]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in show)
     body = []
     for _, r in table.iterrows():
         cells = []
         for c in show:
             if c == "evidence":
-                href = str(r["evidence"])
+                href = str(r.get("evidence", ""))
                 label = f"{r['notebook']} / {r['section']}" if r["section"] else str(r["notebook"])
                 cells.append(f'<td><a href="{html.escape(href)}">{html.escape(label)}</a></td>'
                              if href else "<td></td>")
@@ -201,15 +224,20 @@ def ranked_html(table: pd.DataFrame, *, max_chars: int = 300) -> str:
                 cells.append(f'<td class="sev-{html.escape(sev)}">{html.escape(sev)}</td>')
             else:
                 text = str(r[c])
-                text = text if len(text) <= max_chars else text[: max_chars - 1] + "…"
-                cells.append(f"<td>{_cell(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    style = ("<style>table.findings{border-collapse:collapse}table.findings th,table.findings td"
-             "{text-align:left;vertical-align:top;border:1px solid #ccc;padding:2px 5px}"
+                short = text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+                title = f' title="{html.escape(text)}"' if short != text else ""
+                cells.append(f"<td{title}>{_cell(short)}</td>")
+        attrs = (f' data-severity="{html.escape(str(r["severity"]))}"'
+                 f' data-verdict="{html.escape(str(r["verdict"]))}"')
+        body.append(f"<tr{attrs}>" + "".join(cells) + "</tr>")
+    style = ("<style>table.findings{border-collapse:collapse;table-layout:fixed;width:100%}"
+             "table.findings th,table.findings td{text-align:left;vertical-align:top;"
+             "border:1px solid #ccc;padding:2px 5px;overflow-wrap:anywhere}"
              "table.findings td.sev-critical{background:#b2182b;color:#fff}"
              "table.findings td.sev-major{background:#ef8a62}table.findings td.sev-minor"
              "{background:#fddbc7}</style>")
-    return (style + '<table class="findings"><thead><tr>' + head + "</tr></thead><tbody>"
+    ident = f' id="{html.escape(table_id)}"' if table_id else ""
+    return (style + f'<table class="findings"{ident}><thead><tr>' + head + "</tr></thead><tbody>"
             + "\n".join(body) + "</tbody></table>")
 
 def broken_evidence_links(findings: pd.DataFrame, pages: dict[str, dict]) -> pd.DataFrame:
@@ -236,13 +264,21 @@ def broken_evidence_links(findings: pd.DataFrame, pages: dict[str, dict]) -> pd.
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:78rem;padding:0 1rem;color:#222}
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
+h1{font-size:1.3rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}
 th,td{border:1px solid #ccc;padding:.25rem .45rem;vertical-align:top;text-align:left}
 th{background:#f3f3f3}td.num{text-align:right}
 td.sev-critical{background:#b2182b;color:#fff}td.sev-major{background:#ef8a62}
 td.sev-minor{background:#fddbc7}td.sev-none{background:#f0f0f0}
 .muted{color:#666}code{background:#f6f6f6;padding:0 .2rem}
+.scroll{overflow-x:auto;max-width:100%}
+section.judgement{border-left:.5rem solid #999;padding:.2rem 1rem;margin:1rem 0;background:#fafafa}
+section.j-serious{border-color:#b2182b}section.j-some{border-color:#ef8a62}section.j-none{border-color:#4d9221}
+td.j-serious{background:#b2182b;color:#fff}td.j-some{background:#ef8a62}td.j-none{background:#d9f0d3}
+ol.concerns li{margin:.35rem 0}.tag{font-size:.8rem;color:#555;background:#eee;padding:0 .3rem;border-radius:.2rem}
+dl.glossary{margin:.3rem 0;font-size:.9rem}dl.glossary dt{font-weight:bold;float:left;clear:left;width:7rem}dl.glossary dd{margin:0 0 .1rem 7.5rem}
+section#judgement h2,section#top-concerns h2,section#glossary h2{margin-top:.8rem}
+p.filters label{margin-right:1rem}
 """
 
 def _kv_table(pairs: Iterable[tuple[str, str]]) -> str:
@@ -257,12 +293,112 @@ def _frame_html(df: pd.DataFrame) -> str:
                    for i, r in zip(df.index, df.itertuples(index=False)))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
+_FILTER_JS = """
+(function () {
+  var text = document.getElementById('filter-text'), sev = document.getElementById('filter-severity'),
+      ver = document.getElementById('filter-verdict'), shown = document.getElementById('filter-count');
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#all-findings tbody tr'));
+  var flagged = ['inconsistent', 'implausible', 'impossible'];
+  function apply() {
+    var t = text.value.toLowerCase(), s = sev.value, v = ver.value, k = 0;
+    rows.forEach(function (r) {
+      var okv = !v || (v === 'flagged' ? flagged.indexOf(r.dataset.verdict) >= 0 : r.dataset.verdict === v);
+      var ok = okv && (!s || r.dataset.severity === s) && (!t || r.textContent.toLowerCase().indexOf(t) >= 0);
+      r.style.display = ok ? '' : 'none';
+      if (ok) { k += 1; }
+    });
+    shown.textContent = k + ' of ' + rows.length + ' findings shown';
+  }
+  [text, sev, ver].forEach(function (e) { e.addEventListener('input', apply); e.addEventListener('change', apply); });
+  apply();
+})();
+"""
+
+_JUDGEMENT_CLASS = {"serious concerns": "serious", "some concerns": "some", "no concerns": "none",
+                    "not assessed": "na"}
+
+
+def _few_words(text: str, n: int = 24) -> str:
+    words = str(text).split()
+    return " ".join(words[:n]) + (" …" if len(words) > n else "")
+
+
+def _first_screen(critique) -> str:
+    """The overall judgement, the domains, the top concerns with a link to their evidence, and the
+    glossary of verdict words."""
+    esc = html.escape
+    if critique is None:
+        return ""
+    j = critique.judgement
+    domains = "".join(
+        f'<tr><td>{d.domain}</td><td>{esc(d.name)}</td>'
+        f'<td class="j-{_JUDGEMENT_CLASS[d.judgement]}">{esc(d.judgement)}</td>'
+        f"<td>{esc(d.reason)}</td></tr>" for d in j.domains)
+    from_letter = getattr(critique, "recommendation", "")
+    items = []
+    for c in critique.concerns[:TOP_CONCERNS]:
+        link = (f' <a class="evidence" href="{esc(c.evidence)}">evidence</a>' if c.evidence else "")
+        items.append(f'<li class="concern sev-{esc(c.severity)}"><a href="#concern-{c.rank}">'
+                     f"<strong>{esc(c.title)}</strong></a> <span class=\"tag\">{esc(c.severity)}, "
+                     f"{esc(c.strength)}</span><br><span class=\"line\">{esc(_few_words(c.summary))}</span>"
+                     f"{link}</li>")
+    more = len(critique.concerns) - TOP_CONCERNS
+    concerns = (f'<ol class="concerns">{"".join(items)}</ol>'
+                + (f'<p class="muted">{more} more concern(s) below.</p>' if more > 0 else "")
+                if items else "<p>No concerns: no finding was flagged.</p>")
+    glossary = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in GLOSSARY.items())
+    return f"""<section id="judgement" class="judgement j-{_JUDGEMENT_CLASS[j.overall]}">
+<h2>Overall judgement: {esc(j.overall)}</h2>
+<p>{esc(from_letter)}</p>
+<table class="domains"><thead><tr><th>domain</th><th>INSPECT-SR domain</th><th>judgement</th><th>why</th></tr></thead>
+<tbody>{domains}</tbody></table>
+</section>
+<section id="top-concerns"><h2>Top concerns</h2>{concerns}</section>
+<section id="glossary"><h2>What the verdicts mean</h2><dl class="glossary">{glossary}</dl>
+<p class="muted">{esc(STRENGTH_GLOSSARY)}</p></section>"""
+
+
+def _concern_details(critique) -> str:
+    esc = html.escape
+    if critique is None or not critique.concerns:
+        return ""
+    out = ['<h2 id="concerns">Every concern</h2>']
+    for c in critique.concerns:
+        lines = "".join(f"<li>{esc(ln.words)}: {ln.count} finding(s), {esc(ln.verdict)}</li>"
+                        for ln in c.lines)
+        table = c.exemplar
+        head = "".join(f"<th>{esc(str(col))}</th>" for col in table.columns)
+        rows = "".join("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in r) + "</tr>"
+                       for r in table.itertuples(index=False))
+        assumed = "; ".join(c.assumption_words) or "arithmetic alone"
+        link = f' <a href="{esc(c.evidence)}">evidence</a>' if c.evidence else ""
+        out.append(f"""<div class="concern-detail" id="concern-{c.rank}">
+<h3>{c.rank}. {esc(c.title)}</h3>
+<p><span class="tag">{esc(c.severity)}, {esc(c.strength)}, {esc(c.weight)}</span> {esc(c.summary)}{link}</p>
+<ul>{lines}</ul>
+<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>
+<p>Rests on: {esc(assumed)}. Checklist items: {esc(", ".join(c.items))}.</p>
+<p><strong>Request:</strong> {esc(c.request)}</p></div>""")
+    return "\n".join(out)
+
+
+TOP_CONCERNS = 5
+
+
 def write_index(run_dir: str | Path, *, study: str, run: str, title: str, manifest: dict,
-                findings: pd.DataFrame, pages: dict[str, dict], broken: pd.DataFrame) -> Path:
-    """The entry page of the run (static HTML, no scripts, works offline)."""
+                findings: pd.DataFrame, pages: dict[str, dict], broken: pd.DataFrame,
+                critique=None) -> Path:
+    """The entry page of the run (static HTML with one small inline script, works offline).
+
+    The first screen holds the overall judgement with its domains, the top concerns (title, one
+    line, a link to their evidence) and the glossary of verdict words; below them every concern in
+    full, then every finding in one table that a text box and two menus filter in the browser.
+    ``critique`` is a :class:`helpers.report.letter.Critique` (passed in: this module never imports
+    the letter or the concerns).
+    """
     run_dir = Path(run_dir)
     esc = html.escape
-    flagged = ranked_findings(findings, flagged_only=True)
+    ranked = ranked_findings(findings)
     timing = {t["notebook"]: t["seconds"] for t in manifest["timing"]["notebooks"]}
     per_nb = findings.groupby("notebook").size().to_dict() if len(findings) else {}
     nb_rows = []
@@ -276,10 +412,12 @@ def write_index(run_dir: str | Path, *, study: str, run: str, title: str, manife
     git = manifest["git"]
     given = manifest["parameters"]["given"]
     params = ", ".join(f"{k} = {v!r}" for k, v in sorted(given.items())) or "notebook defaults"
-    docs = [("review_letter.html", "Draft review letter"), ("review_letter.md", "Draft review letter (markdown)"),
+    docs = [("review_letter.html", "Review letter"), ("review_letter.txt", "Review letter (plain text)"),
+            ("review_letter.md", "Review letter (markdown)"), ("concerns.csv", "Concerns (CSV)"),
             ("findings.csv", "All findings (CSV)"), ("findings.json", "All findings (JSON)"),
             ("manifest.json", "Run manifest: parameters, input hashes, versions, timings")]
-    doc_items = "".join(f'<li><a href="{esc(f)}">{esc(label)}</a></li>' for f, label in docs)
+    doc_items = "".join(f'<li><a href="{esc(f)}">{esc(label)}</a></li>' for f, label in docs
+                        if (run_dir / f).exists() or f.startswith(("findings", "manifest")))
     warn = []
     if len(broken):
         rows = "".join(f'<tr><td><a href="{esc(notebook_page(n))}">{esc(n)}</a></td><td>{esc(sec)}</td>'
@@ -295,31 +433,36 @@ def write_index(run_dir: str | Path, *, study: str, run: str, title: str, manife
                     + ", ".join(f"<code>{esc(u)}</code>" for u in removed) + "</p>")
     summaries = [info["page"] for stem, info in pages.items() if any(m in stem for m in REPORT_MARKERS)]
     start_links = [f'<a href="{esc(p)}">the summary notebook ({esc(p)})</a>' for p in summaries]
-    start_links.append('<a href="review_letter.html">the draft review letter</a>')
-    start_here = f"<p><strong>Start with</strong> {' and '.join(start_links)}.</p>"
+    start_links.append('<a href="review_letter.html">the review letter</a>')
+    options_sev = "".join(f'<option value="{s}">{s}</option>' for s in SEVERITIES)
+    options_ver = "".join(f'<option value="{v}">{v}</option>' for v in VERDICTS)
     body = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Reanalysis of {esc(study)}: run {esc(run)}</title><style>{_CSS}</style></head>
 <body>
 <h1>Reanalysis of {esc(title)}</h1>
 <p class="muted">Study <code>{esc(study)}</code>, run <code>{esc(run)}</code>, finished {esc(manifest["finished_at"])}
-in {manifest["timing"]["total_seconds"]:.1f} s; commit <code>{esc(str(git.get("commit") or "unknown")[:12])}</code>{" (uncommitted changes)" if git.get("dirty") else ""}.</p>
-{start_here}
-<h2 id="parameters">Parameters</h2>
-<p>{esc(params)}</p>
+in {manifest["timing"]["total_seconds"]:.1f} s; commit <code>{esc(str(git.get("commit") or "unknown")[:12])}</code>{" (uncommitted changes)" if git.get("dirty") else ""}.
+Read next: {" and ".join(start_links)}.</p>
+{_first_screen(critique)}
+{_concern_details(critique)}
+<h2 id="findings">Every finding</h2>
+<p class="filters"><label>Search <input id="filter-text" type="search" placeholder="text in any column"></label>
+<label>Severity <select id="filter-severity"><option value="">any</option>{options_sev}</select></label>
+<label>Verdict <select id="filter-verdict"><option value="flagged" selected>flagged</option><option value="">any</option>{options_ver}</select></label>
+<span id="filter-count" class="muted"></span></p>
+<div class="scroll">{ranked_html(ranked, max_chars=220, table_id="all-findings")}</div>
 <h2 id="counts">Findings by verdict and severity</h2>
 {_frame_html(verdict_severity_counts(findings))}
-<p class="muted">Severity follows one rule (helpers.core.findings.severity_for): impossible is critical;
-inconsistent is major, or minor when the category is rounding; consistent and not testable are none.</p>
-<h2 id="flagged">Flagged findings, most severe first</h2>
-{ranked_html(flagged)}
-<p class="muted">Every finding, flagged or not, with the figure by place in the paper: see the summary notebook.</p>
+<h2 id="parameters">Parameters</h2>
+<p>{esc(params)}</p>
 <h2 id="notebooks">Notebooks</h2>
 <table><thead><tr><th>page</th><th>title</th><th>findings</th><th>wall time</th><th>source</th></tr></thead>
 <tbody>{"".join(nb_rows)}</tbody></table>
 <h2 id="documents">Documents</h2>
 <ul>{doc_items}</ul>
 {"<h2 id='warnings'>Warnings</h2>" + "".join(warn) if warn else ""}
+<script>{_FILTER_JS}</script>
 </body></html>
 """
     path = run_dir / "index.html"
