@@ -5,7 +5,8 @@ from fractions import Fraction
 import pytest
 
 from helpers.core.rounding import (RULES, counts_giving, format_exact, grim_testable, infer_rule,
-                                   interval, prints_as, round_exact, rule_tally, rules_for)
+                                   interval, is_tie, prints_as, round_exact, rule_tally,
+                                   rules_for)
 
 
 @pytest.mark.parametrize("value, rule, expected", [
@@ -79,3 +80,10 @@ def test_unknown_rule_is_refused():
     with pytest.raises(ValueError, match="rounding rule 'ceiling'"):
         prints_as(1, 3, "33.3", "ceiling")
     assert set(RULES) == {"half_up", "half_even", "truncate"}
+
+
+def test_is_tie_finds_values_exactly_halfway():
+    assert is_tie(1, 8, 0)                      # 12.5 %
+    assert is_tie(1, 8, 1) is False             # 12.5 % is exact at one decimal
+    assert is_tie(1, 16, 1)                     # 6.25 %
+    assert not is_tie(1, 3, 1) and not is_tie(2, 3, 2)

@@ -43,10 +43,10 @@ from ..core.errors import LedgerError
 from ..core.findings import Finding, Result, area_of, finding_from
 from ..core.printed import parse_int, parse_printed
 from ..core.rounding import (RULES, Interval, check_rule, counts_giving, exact, format_exact,
-                             grim_testable, interval, prints_as, rules_for)
+                             grim_testable, interval, is_tie, prints_as, rules_for)
 from ..ledger.select import locator_family, with_prefix
 from .mapping import make_map
-from .policy import percent_rows, rule_table
+from .policy import only_nearest, only_truncation, percent_rows, rule_table
 from .registry import Example, register
 
 __all__ = [
@@ -273,21 +273,17 @@ def mixed_rounding_table(ledger, scope: Sequence[str] | None = None) -> pd.DataF
     for fam, g in t.groupby("family", sort=False):
         if fam not in in_scope:
             continue
-        nearest = g[~g["truncate"] & (g["half_up"] | g["half_even"])]
-        trunc = g[g["truncate"] & ~g["half_up"] & ~g["half_even"]]
+        nearest, trunc = g[only_nearest(g)], g[only_truncation(g)]
         recs.append({"family": fam, "rows": g, "only_nearest": nearest, "only_truncate": trunc,
                      "mixes": bool(len(nearest) and len(trunc)),
                      "quantity": str(g["quantity"].iloc[0])})
     return pd.DataFrame(recs, columns=cols)
 
 
-def _mixed_places(ctx) -> set[str]:
+def _mixed_places(ctx) -> frozenset:
     """The places whose cells fitting another rule are reported once by ``mixed_rounding`` (only
     when the rule was inferred: a requested rule judges every cell under it)."""
-    if not ctx.policy.inferred:
-        return set()
-    mix = mixed_rounding_table(ctx.ledger)
-    return set(mix.loc[mix["mixes"].astype(bool), "family"]) if len(mix) else set()
+    return ctx.policy.mixed if ctx.policy.inferred else frozenset()
 
 
 def _cell_text(r) -> str:
@@ -1629,6 +1625,17 @@ def denominator_table(ledger, rule: str | None = None, prefix: str | Sequence[st
     return pd.DataFrame(recs, columns=cols)
 
 
+def _ties(rates: Sequence[str], counts: Sequence[int | None], n: int) -> str:
+    """The first count/n among those that print as a rate under some rule that is an exact tie."""
+    for x, k in zip(rates, counts):
+        d = parse_printed(x).decimals
+        ks = [k] if k is not None else sorted({j for r in RULES for j in counts_giving(x, n, r)})
+        for j in ks:
+            if j is not None and j <= n and is_tie(j, n, d):
+                return f"{j}/{n} = {_pct(Fraction(100 * j, n), d + 1)}%"
+    return ""
+
+
 _SUB = [_counts_row(variable="Line", level="First", count=80, percent="66.7", denominator=120,
                     quantity="baseline.line.first"),
         _counts_row(variable="Line", level="Later", count=40, percent="33.3", denominator=120,
@@ -1694,10 +1701,12 @@ def subgroup_denominators_check(ctx) -> list[Finding]:
                                     for x, k in zip(r["rates"], r["counts"])):
             how = (f"under {_rules(r['fits_rules'])} it produces all of them"
                    if r["fits_rules"] else "each is produced under some rule, not all under one")
+            tie = _ties(r["rates"], r["counts"], r["stated"])
             res = Result("inconsistent", "rounding", str(r["stated"]),
                          f"n = {r['stated']} does not produce all of {rates} under {rule}; "
-                         f"{how}: a question of the rounding rule (an exact tie at the printed "
-                         f"precision), not of the size.", values={"rule_dependent": True})
+                         f"{how}: a question of the rounding rule"
+                         + (f" ({tie} lies exactly halfway at the printed precision)" if tie
+                            else "") + ", not of the size.", values={"rule_dependent": True})
         else:
             pair_text = ""
             siblings = (table[(table["partition_key"] == r["partition_key"])

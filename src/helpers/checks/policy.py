@@ -7,6 +7,10 @@ or, without a count, against any integer count); the **study rule** is the rule 
 A place in the paper (a table, the abstract) whose own testable values fit another rule strictly
 better gets that rule (**place rule**). Any other value of ``rounding`` forces one rule everywhere.
 
+A place whose values need different rules (some fit only rounding to nearest, others only
+truncation) **mixes rules**; the policy lists such places (``mixed``), and the ``mixed_rounding``
+check reports each once instead of flagging its cells one by one under the majority rule.
+
 Every check, figure and patient-level comparison reads the rule from :class:`RoundingPolicy`
 (``ctx.policy``), never by re-deriving it; a finding whose verdict depends on an inferred rule
 names the assumption ``rounding_rule_inferred``.
@@ -91,20 +95,34 @@ def prevailing_rule(ledger) -> str:
     return _infer(rule_table(ledger))
 
 
+def only_nearest(table: pd.DataFrame) -> pd.Series:
+    """Rows of a :func:`rule_table` that fit rounding to nearest (half up or half even) but not
+    truncation."""
+    return ~table["truncate"].astype(bool) & (table["half_up"].astype(bool)
+                                              | table["half_even"].astype(bool))
+
+
+def only_truncation(table: pd.DataFrame) -> pd.Series:
+    """Rows of a :func:`rule_table` that fit truncation but neither rule of rounding to nearest."""
+    return (table["truncate"].astype(bool) & ~table["half_up"].astype(bool)
+            & ~table["half_even"].astype(bool))
+
+
 def rule_mix(table: pd.DataFrame) -> pd.DataFrame:
     """Per place in the paper (locator family): how many printed percentages each rule fits, and
-    how many fit *only* one rule or none. A place whose rows need different rules mixes rules."""
+    how many fit *only* one rule or none. A place whose rows need different rules (some only
+    rounding to nearest, some only truncation) mixes rules."""
     t = table[table["testable"].astype(bool)] if "testable" in table else table
     rows = []
     for fam, g in t.groupby("family", sort=False):
         row = {"family": fam, "rows": len(g)}
         for r in RULES:
             row[f"fit {r}"] = int(g[r].sum())
-        only_round = int((~g["truncate"] & (g["half_up"] | g["half_even"])).sum())
-        only_trunc = int((g["truncate"] & ~g["half_up"] & ~g["half_even"]).sum())
+        only_round = int(only_nearest(g).sum())
+        only_trunc = int(only_truncation(g).sum())
         row["only rounding to nearest"] = only_round
         row["only truncation"] = only_trunc
-        row["fit none"] = int((~g[list(RULES)].any(axis=1)).sum())
+        row["fit none"] = int((~g[list(RULES)].astype(bool).any(axis=1)).sum())
         row["mixes rules"] = bool(only_round and only_trunc)
         rows.append(row)
     cols = ["family", "rows", *[f"fit {r}" for r in RULES], "only rounding to nearest",
@@ -128,18 +146,26 @@ class RoundingPolicy:
     inferred : bool
         True when the rule was inferred (``auto``): verdicts that depend on it rest on the
         assumption ``rounding_rule_inferred``.
+    mixed : frozenset
+        Places whose testable percentages mix rules (some fit only rounding to nearest, others
+        only truncation), whatever was requested: the ``mixed_rounding`` check reports each once.
     """
 
     requested: str
     rule: str
     by_place: dict = field(default_factory=dict)
     inferred: bool = False
+    mixed: frozenset = frozenset()
 
     def rule_for(self, locator: str | None = None) -> str:
         """The rule for a number printed at ``locator`` (its place's rule, else the study's)."""
         if locator:
             return self.by_place.get(locator_family(locator), self.rule)
         return self.rule
+
+    def mixes(self, locator: str) -> bool:
+        """Whether the place of ``locator`` prints its percentages under more than one rule."""
+        return locator_family(locator) in self.mixed
 
     @property
     def assumptions(self) -> tuple[str, ...]:
@@ -151,6 +177,9 @@ class RoundingPolicy:
                  "how": "inferred from the printed percentages" if self.inferred else "requested"}]
         rows += [{"place": p, "rule": r, "how": "this place's own percentages fit it better"}
                  for p, r in sorted(self.by_place.items())]
+        rows += [{"place": p, "rule": self.rule_for(p),
+                  "how": "this place mixes rules (see the mixed-rounding finding)"}
+                 for p in sorted(self.mixed)]
         return pd.DataFrame(rows, columns=["place", "rule", "how"])
 
 
@@ -173,8 +202,13 @@ def resolve_policy(ledger, rounding: str = "auto") -> RoundingPolicy:
     'truncate'
     """
     if rounding not in (None, "auto"):
-        return RoundingPolicy(requested=rounding, rule=check_rule(rounding))
+        check_rule(rounding)
     table = rule_table(ledger)
+    mix = rule_mix(table)
+    mixed = frozenset(mix.loc[mix["mixes rules"].astype(bool), "family"]) if len(mix) \
+        else frozenset()
+    if rounding not in (None, "auto"):
+        return RoundingPolicy(requested=rounding, rule=check_rule(rounding), mixed=mixed)
     study_rule = _infer(table)
     by_place = {}
     testable = table[table["testable"].astype(bool)] if len(table) else table
@@ -182,4 +216,5 @@ def resolve_policy(ledger, rounding: str = "auto") -> RoundingPolicy:
         best = _infer(g)
         if best != study_rule and int(g[best].sum()) > int(g[study_rule].sum()):
             by_place[place] = best
-    return RoundingPolicy(requested="auto", rule=study_rule, by_place=by_place, inferred=True)
+    return RoundingPolicy(requested="auto", rule=study_rule, by_place=by_place, inferred=True,
+                          mixed=mixed)

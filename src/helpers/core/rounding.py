@@ -158,6 +158,19 @@ def rules_for(numerator: int, denominator: int, text: str | PrintedNumber,
     return tuple(r for r in RULES if prints_as(numerator, denominator, text, r, scale))
 
 
+def is_tie(numerator: int, denominator: int, decimals: int, scale: int = 100) -> bool:
+    """Whether ``scale * numerator / denominator`` lies exactly halfway between two values at
+    ``decimals`` places (``1/8`` = 12.5 % at 0 decimals): half-up and half-even then differ.
+
+    Example
+    -------
+    >>> is_tie(1, 8, 0), is_tie(1, 3, 1)
+    (True, False)
+    """
+    s = Fraction(scale * numerator, denominator) * Fraction(10) ** decimals
+    return s - math.floor(s) == Fraction(1, 2)
+
+
 def counts_giving(text: str | PrintedNumber, denominator: int, rule: str, scale: int = 100,
                   max_count: int | None = None) -> list[int]:
     """All integers ``k`` in ``0..max_count`` (default: the denominator) with ``scale*k/denominator``
