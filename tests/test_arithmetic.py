@@ -505,3 +505,22 @@ def test_every_arithmetic_finding_on_cao2024_follows_the_evidence_rules():
         if f.flagged:
             r = rows.loc[(f.quantity, f.locators[0])]
             assert not _independent_half_up(r["count"], r["denominator"], r["percent"])
+
+
+def test_an_unreadable_grade_band_names_file_line_and_field(tmp_path):
+    import shutil
+
+    from conftest import edit_cell
+
+    root = tmp_path / "published"
+    shutil.copytree(TINY_ROOT / "toy_arith", root / "toy_arith")
+    line = edit_cell(root / "toy_arith" / "adverse_events.csv", "t4_rash_ge3", "grade_band",
+                     "severe")
+    ledger = load_ledger("toy_arith", root=root)
+    for name in ("total_bounds", "nested_bands"):
+        with pytest.raises(LedgerError, match=rf"adverse_events.csv, line {line} .*field "
+                                              r"'grade_band'"):
+            run(name, ledger)
+    # isolated, the run records the failure with the message instead of crashing the notebook
+    failed = registry.run_check("total_bounds", Context(ledger))
+    assert failed.status == "failed" and "grade_band" in failed.reason
