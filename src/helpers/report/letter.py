@@ -348,12 +348,6 @@ def _md_table(t: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-_CSS = ("body{font-family:Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
-        "line-height:1.45;color:#222}table{border-collapse:collapse;font-size:.85rem;"
-        "margin:.4rem 0 .8rem}th,td{border:1px solid #bbb;padding:.15rem .4rem;text-align:left;"
-        "vertical-align:top}th{background:#f2f2f2}")
-
-
 def render(blocks: list[Block], fmt: str = "text") -> str:
     """The letter in ``fmt``: ``text`` (plain, for a journal's text box), ``markdown`` or
     ``html`` (a page)."""
@@ -391,9 +385,8 @@ def render(blocks: list[Block], fmt: str = "text") -> str:
             out.append(_md_table(b.table) if fmt == "markdown" else _text_table(b.table))
         out.append("")
     if fmt == "html":
-        return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-                f"<title>Review letter</title><style>{_CSS}</style></head><body>"
-                + "\n".join(out) + "</body></html>\n")
+        from .pages import letter_page
+        return letter_page("\n".join(out))
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -469,6 +469,19 @@ Read next: {" and ".join(start_links)}.</p>
     path.write_text(body, encoding="utf-8")
     return path
 
+_LETTER_CSS = ("body{font-family:Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
+               "line-height:1.45;color:#222}table{border-collapse:collapse;font-size:.85rem;"
+               "margin:.4rem 0 .8rem}th,td{border:1px solid #bbb;padding:.15rem .4rem;"
+               "text-align:left;vertical-align:top}th{background:#f2f2f2}")
+
+
+def letter_page(body: str) -> str:
+    """``review_letter.html``: the letter's HTML body in a page of its own."""
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>Review letter</title><style>{_LETTER_CSS}</style></head><body>"
+            + body + "</body></html>\n")
+
+
 def write_letter_html(md_path: Path) -> Path:
     """``review_letter.html``: the markdown letter rendered for reading in a browser."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
