@@ -80,3 +80,44 @@ def test_every_page_renders_offline_without_errors(report_run, browser):  # noqa
         assert seen[name]["plots"] and all(traces > 0 for _, traces in seen[name]["plots"]), \
             f"{name}: no plotly figure with data {seen[name]['plots']}"
         assert seen[name]["images"], f"{name}: no static image"
+
+
+def first_screen(browser, page_path: Path, height: int = 1000) -> dict:
+    """What a reader sees of a page before scrolling (1280 x ``height``), offline."""
+    context = browser.new_context(viewport={"width": 1280, "height": height})
+    context.route("http*://**/*", lambda route: route.abort())
+    page = context.new_page()
+    page.goto(page_path.as_uri(), wait_until="load")
+    visible = page.evaluate(
+        """h => [...document.querySelectorAll('#judgement h2, #top-concerns li, #glossary dt')]
+              .filter(e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < h; })
+              .map(e => e.closest('section').id + ':' + e.textContent.trim().split('\\n')[0])""",
+        height)
+    links = page.eval_on_selector_all("#top-concerns li a.evidence", "els => els.map(e => e.href)")
+    wide = page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth + 1")
+    text = page.locator("#filter-text")
+    rows = page.locator("#all-findings tbody tr")
+    total = rows.count()
+    shown_flagged = page.evaluate(
+        "() => [...document.querySelectorAll('#all-findings tbody tr')].filter(r => r.style.display !== 'none').length")
+    page.select_option("#filter-verdict", "")
+    shown_all = page.evaluate(
+        "() => [...document.querySelectorAll('#all-findings tbody tr')].filter(r => r.style.display !== 'none').length")
+    text.fill("zzzz-no-such-text")
+    shown_none = page.evaluate(
+        "() => [...document.querySelectorAll('#all-findings tbody tr')].filter(r => r.style.display !== 'none').length")
+    context.close()
+    return {"visible": visible, "links": links, "wide": wide, "total": total,
+            "flagged": shown_flagged, "all": shown_all, "none": shown_none}
+
+
+def test_index_first_screen_shows_judgement_concerns_and_glossary(report_run, browser):  # noqa: F811
+    run = report_run["run_dir"]
+    got = first_screen(browser, run / "index.html")
+    visible = " | ".join(got["visible"])
+    assert "judgement:Overall judgement:" in visible, visible
+    assert sum(v.startswith("top-concerns:") for v in got["visible"]) >= 2, visible
+    assert "glossary:impossible" in visible and "glossary:not testable" in visible, visible
+    assert got["links"] and all(".html" in h for h in got["links"])
+    assert not got["wide"], "index.html overflows the window horizontally"
+    assert got["total"] > got["flagged"] > 0 and got["all"] == got["total"] and got["none"] == 0
