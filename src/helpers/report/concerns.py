@@ -438,7 +438,7 @@ def _request(problem: str, obj: str, df: pd.DataFrame, meta: dict, plain: Plain)
     return "Please correct or explain these values."
 
 
-def _line_words(check: str, section: str, category: str) -> str:
+def line_words(check: str, section: str, category: str) -> str:
     try:
         from ..checks import registry
         if check in registry.REGISTRY and registry.REGISTRY[check].title:
@@ -533,7 +533,7 @@ def group_concerns(findings, ledger=None, *, meta: dict | None = None,
         lines = []
         for check, g in group.groupby("check", sort=False):
             best = min(g["verdict"], key=lambda v: VERDICT_STRENGTH.get(v, 9))
-            lines.append(Line(check=check, words=_line_words(check, g["section"].iloc[0],
+            lines.append(Line(check=check, words=line_words(check, g["section"].iloc[0],
                                                              g["category"].iloc[0]),
                               count=len(g), verdict=best,
                               strength=min(g["strength"], key=STRENGTH_RANK.__getitem__)))

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..core.evidence import ASSUMPTIONS
-from .concerns import (AREA_WORDS, Concern, _line_words, as_frame, group_concerns,
+from .concerns import (AREA_WORDS, Concern, line_words, as_frame, group_concerns,
                        lines_sentence, lower_first)
 from .judgement import Judgement, judge, recommendation
 
@@ -211,7 +211,7 @@ def _checked(cr: Critique) -> str:
         return "Nothing in the ledger could be tested."
     counts = df.groupby("area").size()
     parts = [f"{AREA_WORDS.get(a, a)} ({n})" for a, n in counts.items()]
-    methods = list(dict.fromkeys(lower_first(_line_words(ch, sec, cat)) for ch, sec, cat in
+    methods = list(dict.fromkeys(lower_first(line_words(ch, sec, cat)) for ch, sec, cat in
                                  zip(df["check"], df["section"], df["category"])))
     return ("What we checked, with the number of items tested: " + _join(parts) + ". "
             f"The {len(methods)} kinds of check applied: " + "; ".join(methods) + ".")
