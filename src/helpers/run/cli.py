@@ -1,6 +1,11 @@
 """The ``reanalysis`` command (``pyproject.toml`` entry point): parses the command line and calls
 the batch runner (:mod:`helpers.run.runner`) for one run, or the grid (:mod:`helpers.run.grid`) for
 ``--grid``.
+
+Exit status: 0 a complete run (or grid); 1 a run that failed or is incomplete (published as
+``<run>.failed/`` with ``FAILED.txt``); 2 a usage or input error, found before any kernel starts
+(bad run name, parameter, ledger, unwritable output folder, a run of the same name already running,
+an existing run without ``--overwrite``); 130 / 143 interrupted by SIGINT (Ctrl-C) / SIGTERM.
 """
 
 from __future__ import annotations
@@ -9,20 +14,16 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
 from ..core.errors import InputError, ParameterError
 from ..core.paths import relative_to_root
 from .grid import parse_grid, run_grid, run_name
-from .runner import RunError, discover_notebooks, run_notebooks
+from .runner import RunError, RunInterrupted, discover_notebooks, run_notebooks
 
 
 def _parse_value(text: str):
-    """A command-line parameter value: YAML scalar (``0.05`` -> float, ``none`` -> None)."""
-    value = yaml.safe_load(text)
-    if isinstance(value, (dict, list)):
-        raise ParameterError(f"parameter value {text!r} must be a single value")
-    return value
+    """A command-line parameter value, kept as text: the runner parses it by the type the notebooks
+    declare (``n_sim: int`` takes ``1000`` and refuses ``abc``)."""
+    return text
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -40,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated notebook names, or paths to .ipynb files (default: all)")
     p.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
     p.add_argument("--output-root", default=None, help="where run folders go (default outputs/)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing run folder (only one written by reanalysis)")
+    p.add_argument("--wait", action="store_true",
+                   help="wait for a run of the same name to finish instead of refusing")
     p.add_argument("--start-timeout", type=int, default=180, help="kernel start timeout in seconds")
     return p
 
@@ -110,12 +114,19 @@ def main(argv: list[str] | None = None) -> int:
         result = run_notebooks(args.study, run, params, notebooks=notebooks,
                                output_root=output_root,
                                jobs=args.jobs, overwrite=args.overwrite,
-                               start_timeout=args.start_timeout)
+                               start_timeout=args.start_timeout, wait=args.wait)
     except (ParameterError, InputError, RunError) as exc:
         print(f"reanalysis: error: {exc}", file=sys.stderr)
         return 2
+    except RunInterrupted as exc:
+        print(f"\nreanalysis: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:  # before the run started: nothing was written
+        print("\nreanalysis: interrupted before the run started; nothing was written",
+              file=sys.stderr)
+        return 130
     if not result.ok:
-        print(f"reanalysis: run failed; see {relative_to_root(result.run_dir)}/FAILED.txt\n"
+        print(f"reanalysis: run incomplete; see {relative_to_root(result.run_dir)}/FAILED.txt\n"
               f"{result.message}", file=sys.stderr)
         return 1
     print(f"reanalysis: wrote {relative_to_root(result.run_dir)}")
@@ -128,7 +139,7 @@ def _main_grid(args, params: dict, notebooks: list[Path], output_root: Path | No
     grid = parse_grid(args.grid)
     result = run_grid(args.study, grid, params, notebooks=notebooks, output_root=output_root,
                       jobs=args.jobs, overwrite=args.overwrite, prefix=args.run or "",
-                      start_timeout=args.start_timeout)
+                      start_timeout=args.start_timeout, wait=args.wait)
     failed = [r for r in result.runs if not r.ok]
     for r in failed:
         print(f"reanalysis: run {r.name} failed; see {relative_to_root(r.run_dir)}/FAILED.txt\n"

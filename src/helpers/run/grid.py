@@ -2,8 +2,9 @@
 table of the findings whose verdict changes across the grid.
 
 ``reanalysis --grid rounding=half_up,truncate --grid seed=1,2`` runs four runs, each into its own
-folder named after its parameters (``rounding-half_up_seed-1`` ...), and writes
-``outputs/<study>/grid__rounding-half_up+truncate__seed-1+2/comparison.csv``: one row per finding
+folder named after its parameters, inside the grid's folder
+(``outputs/<study>/grid__rounding-half_up+truncate__seed-1+2/rounding-half_up_seed-1/`` ...), and
+writes ``comparison.csv`` and ``runs.csv`` beside them: one row per finding
 (identified by notebook, area, check, item and locators), one verdict column per run, and
 ``changes`` telling whether the verdict differs between runs. A sensitivity analysis in the sense of
 a multiverse analysis (Steegen et al. 2016, Perspect Psychol Sci): a finding that flips with the
@@ -64,13 +65,21 @@ def expand_grid(grid: dict[str, list]) -> list[dict]:
     return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
 
 
+_FILE_SUFFIX = re.compile(r"\.(csv|tsv|txt|parquet|feather|xlsx?|json)$", re.IGNORECASE)
+
+
 def _slug(value) -> str:
+    """A parameter value as part of a folder name: letters, digits, ``.``, ``_`` and ``-`` only; a
+    file path by its name without folder and suffix (``data/patients.csv`` -> ``patients``)."""
     text = "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    return re.sub(r"[^A-Za-z0-9._+-]+", "~", text).strip("~") or "empty"
+    if "/" in text or "\\" in text or _FILE_SUFFIX.search(text):
+        text = _FILE_SUFFIX.sub("", re.split(r"[/\\]", text.rstrip("/\\"))[-1])
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "empty"
 
 
 def run_name(parameters: dict, prefix: str = "") -> str:
-    """A readable folder name for a parameter set: ``rounding-truncate_alpha-0.05``."""
+    """A readable folder name for a parameter set: ``rounding-truncate_alpha-0.05``;
+    ``{"ipd": "data/patients.csv"}`` -> ``ipd-patients``."""
     name = "_".join(f"{k}-{_slug(v)}" for k, v in parameters.items()) or "default"
     return f"{prefix}_{name}" if prefix else name
 
@@ -78,7 +87,12 @@ def run_name(parameters: dict, prefix: str = "") -> str:
 def grid_name(grid: dict[str, list], prefix: str = "") -> str:
     """The folder of a grid's comparison: ``grid__rounding-half_up+truncate__seed-1+2``."""
     parts = [f"{k}-" + "+".join(_slug(v) for v in values) for k, values in grid.items()]
-    return "grid__" + "__".join(([prefix] if prefix else []) + parts)
+    name = "grid__" + "__".join(([prefix] if prefix else []) + parts)
+    if len(name) > 120:  # a long grid: a readable head and a digest of the whole
+        import hashlib
+
+        name = name[:100].rstrip("_+-.") + "__" + hashlib.sha1(name.encode()).hexdigest()[:10]
+    return name
 
 
 @dataclass
@@ -138,8 +152,9 @@ def format_comparison(table: pd.DataFrame, runs: Sequence[str], *, width: int = 
     changed = table[table["changes"]]
     lines = [f"{len(changed)} of {len(table)} finding(s) change verdict across {len(runs)} run(s)"]
     if len(changed):
-        show = changed[["notebook", "check", "item", *runs]].copy()
+        show = changed[["notebook", "check", "item", "locators", *runs]].copy()
         show["item"] = show["item"].str.slice(0, width)
+        show["locators"] = show["locators"].str.slice(0, width)
         lines.append(show.to_string(index=False))
     summary = pd.DataFrame({r: table[r].value_counts() for r in runs}).fillna(0).astype(int)
     lines.append("verdicts per run:")
@@ -164,30 +179,41 @@ def plan_grid(grid: dict[str, list], base: dict | None = None, prefix: str = "")
 def run_grid(study: str, grid: dict[str, list], base: dict | None = None, *,
              notebooks: list[Path] | None = None, output_root: Path | None = None, jobs: int = 2,
              overwrite: bool = False, prefix: str = "", start_timeout: int = 180,
-             log: Callable[[str], None] = print) -> GridResult:
-    """Run every combination of ``grid`` into its own run folder, then compare their findings.
+             log: Callable[[str], None] = print, wait: bool = False) -> GridResult:
+    """Run every combination of ``grid`` into its own run folder inside the grid's folder
+    ``<output_root>/<study>/grid__.../``, then compare their findings.
 
-    Nothing runs when a run folder (or the grid's comparison folder) already exists, unless
-    ``overwrite``; a run that fails does not stop the others.
+    Every run's parameters are validated before the first run starts. Nothing runs when a run
+    folder (or the grid's comparison) already exists, unless ``overwrite`` (and then only folders
+    that carry the run marker are replaced); a run that fails does not stop the others, an
+    interruption (:class:`helpers.run.runner.RunInterrupted`) stops the grid.
     """
-    from .params import check_parameter_names
     from ..core.paths import outputs_root, relative_to_root
-    from .runner import RunError, discover_notebooks, run_notebooks
+    from .params import validate_parameters
+    from .runner import RunError, check_segment, discover_notebooks, read_marker, run_notebooks
 
+    check_segment(study, "study name")
+    if prefix:
+        check_segment(prefix, "run name prefix (--run)")
     notebooks = notebooks or discover_notebooks()
     plan = plan_grid(grid, base, prefix)
-    check_parameter_names({k for _, p in plan for k in p}, notebooks)
+    for name, params in plan:
+        check_segment(name, "run name")
+        validate_parameters(params, notebooks)
     root = Path(output_root) if output_root else outputs_root()
     study_dir = root / study
     cmp_dir = study_dir / grid_name(grid, prefix)
-    if not overwrite:
-        existing = [n for n, _ in plan if (study_dir / n).exists()]
-        if cmp_dir.exists():
-            existing.append(cmp_dir.name)
-        if existing:
-            raise RunError(f"{relative_to_root(study_dir)} already holds {', '.join(existing)}; "
-                           "pass --overwrite to replace them or --run PREFIX to run the grid under "
-                           "new names")
+    existing = [n for n, _ in plan if (cmp_dir / n).exists()]
+    if (cmp_dir / "comparison.csv").exists():
+        existing.append("comparison.csv")
+    if existing and not overwrite:
+        raise RunError(f"{relative_to_root(cmp_dir)} already holds {', '.join(existing)}; "
+                       "pass --overwrite to replace them or --run PREFIX to run the grid under "
+                       "new names")
+    foreign = [n for n, _ in plan if (cmp_dir / n).exists() and read_marker(cmp_dir / n) is None]
+    if foreign:
+        raise RunError(f"{relative_to_root(cmp_dir)}: {', '.join(foreign)} not written by "
+                       "reanalysis (no run marker); refusing to replace with --overwrite")
     result = GridResult()
     t0 = time.perf_counter()
     for i, (name, params) in enumerate(plan, start=1):
@@ -196,10 +222,11 @@ def run_grid(study: str, grid: dict[str, list], base: dict | None = None, *,
         t = time.perf_counter()
         try:
             res = run_notebooks(study, name, params, notebooks=notebooks, output_root=root, jobs=jobs,
-                                overwrite=overwrite, start_timeout=start_timeout, log=log)
+                                overwrite=overwrite, start_timeout=start_timeout, log=log,
+                                folder=cmp_dir, wait=wait)
             run = GridRun(name, params, res.ok, res.run_dir, time.perf_counter() - t, res.message)
         except RunError as exc:
-            run = GridRun(name, params, False, study_dir / name, time.perf_counter() - t, str(exc))
+            run = GridRun(name, params, False, cmp_dir / name, time.perf_counter() - t, str(exc))
         result.runs.append(run)
         elapsed = time.perf_counter() - t0
         left = elapsed / i * (len(plan) - i)
