@@ -65,7 +65,7 @@ from ..core.paths import REPORT_MARKERS, notebooks_dir, outputs_root, relative_t
 
 RUN_MARKER = ".reanalysis-run.json"
 MARKER_TOOL = "reanalysis"
-SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 MAX_SEGMENT = 120
 # Lines of kernel and client logs that say nothing about the run.
 NOISE = ("Kernel is running over TCP without encryption", "Starting the kernel at pid",
@@ -140,7 +140,7 @@ def check_segment(name, what: str = "run name") -> str:
         raise ParameterError(f"{what} {text!r} is not allowed; give {rule}")
     if "/" in text or "\\" in text or os.sep in text:
         raise ParameterError(f"{what} {text!r} contains a path separator; give {rule}")
-    if not SAFE_SEGMENT.match(text) or text.endswith(".failed") or len(text) > MAX_SEGMENT:
+    if not SAFE_SEGMENT.fullmatch(text) or text.endswith(".failed") or len(text) > MAX_SEGMENT:
         raise ParameterError(f"{what} {text!r} is not allowed; give {rule} (at most {MAX_SEGMENT} "
                              "characters)")
     return text
