@@ -78,15 +78,39 @@ def test_a_two_point_grid_gives_two_runs_and_the_comparison(tiny_copy, tmp_path,
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "[1/2] rounding-half_up" in out and "[2/2] rounding-truncate" in out
+    grid_dir = out_root / "tiny" / "grid__rounding-half_up+truncate"
+    assert sorted(p.name for p in (out_root / "tiny").iterdir()) == [grid_dir.name]  # runs inside
     for name, rule in (("rounding-half_up", "half_up"), ("rounding-truncate", "truncate")):
-        assert (out_root / "tiny" / name / "findings.csv").is_file()
-        executed = json.loads((out_root / "tiny" / name / DEMO.name).read_text())
+        assert (grid_dir / name / "findings.csv").is_file()
+        executed = json.loads((grid_dir / name / DEMO.name).read_text())
         assert executed["metadata"]["papermill"]["parameters"]["rounding"] == rule
-    cmp_path = out_root / "tiny" / "grid__rounding-half_up+truncate" / "comparison.csv"
+    cmp_path = grid_dir / "comparison.csv"
     table = pd.read_csv(cmp_path, dtype=str, keep_default_na=False)
     changed = table[table["changes"] == "True"]
     assert list(changed["item"]) == ["Best response: PR"]
     assert list(changed[["rounding-half_up", "rounding-truncate"]].iloc[0]) == ["consistent", "inconsistent"]
     assert "1 of" in out and "change verdict" in out and "Best response: PR" in out
+    changed_line = next(ln for ln in out.splitlines() if "Best response: PR" in ln)
+    assert list(changed["locators"])[0] in changed_line  # the console keeps the locators
     runs = pd.read_csv(cmp_path.parent / "runs.csv")
     assert list(runs["rounding"]) == ["half_up", "truncate"] and runs["ok"].all()
+
+
+def test_the_console_table_keeps_locators_apart():
+    """Two findings with the same item but other locators stay two distinguishable rows."""
+    from helpers.run.grid import format_comparison
+
+    table = pd.DataFrame({"notebook": ["n", "n"], "area": ["a", "a"], "check": ["c", "c"],
+                          "item": ["AFP: >=400", "AFP: >=400"],
+                          "locators": ["Table 1 / AFP", "Abstract / Results"], "occurrence": [0, 0],
+                          "r1": ["consistent", "consistent"], "r2": ["inconsistent", "consistent"],
+                          "changes": [True, False]})
+    text = format_comparison(table, ["r1", "r2"])
+    assert "Table 1 / AFP" in text and "1 of 2" in text
+
+
+def test_a_grid_refuses_an_unsafe_prefix(tmp_path, capsys):
+    rc = main(["--study", "tiny", "--grid", "seed=1,2", "--run", "../up", "--notebooks", str(DEMO),
+               "--output-root", str(tmp_path / "out")])
+    assert rc == 2 and "prefix" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -1,9 +1,10 @@
 """The batch runner: refuses unknown parameters and existing runs, reports a failing notebook by
-name and cell, passes non-default parameters to papermill (here, in the shared run of test_report
+name and cell (the fault cases are in test_runner_faults.py), passes non-default parameters to papermill (here, in the shared run of test_report
 and in test_grid), and writes byte-identical findings for the same parameters."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -53,12 +54,18 @@ def test_an_existing_run_is_never_overwritten(tiny_env, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "exists" in err and "--overwrite" in err
     assert (keep / "findings.csv").read_text() == "kept\n"
-    # a grid refuses before running anything when one of its runs exists
-    (tiny_env / "tiny" / "rounding-truncate").mkdir()
+    # a grid refuses before running anything when one of its runs exists (inside the grid folder)
+    grid_dir = tiny_env / "tiny" / "grid__rounding-half_up+truncate"
+    (grid_dir / "rounding-truncate").mkdir(parents=True)
     rc = main(["--study", "tiny", "--grid", "rounding=half_up,truncate", "--notebooks", str(DEMO),
                "--output-root", str(tiny_env)])
     assert rc == 2 and "rounding-truncate" in capsys.readouterr().err
-    assert not (tiny_env / "tiny" / "rounding-half_up").exists()
+    assert not (grid_dir / "rounding-half_up").exists()
+    # ... and with --overwrite too, since that folder carries no run marker
+    rc = main(["--study", "tiny", "--grid", "rounding=half_up,truncate", "--notebooks", str(DEMO),
+               "--output-root", str(tiny_env), "--overwrite"])
+    assert rc == 2 and "no run marker" in capsys.readouterr().err
+    assert not (grid_dir / "rounding-half_up").exists()
 
 
 def test_a_failing_notebook_names_notebook_and_cell(tiny_env, capsys):
@@ -70,7 +77,9 @@ def test_a_failing_notebook_names_notebook_and_cell(tiny_env, capsys):
     assert "ValueError: planted" in err  # the injected value reached the kernel
     failed = tiny_env / "tiny" / "reason-planted.failed"  # the run is named after its parameters
     assert "fails_on_purpose.ipynb" in (failed / "FAILED.txt").read_text()
-    assert not (failed / "findings.csv").exists()
+    # the report is built from what exists (here: no findings), the folder says it is incomplete
+    assert (failed / "findings.csv").read_text().count("\n") == 1
+    assert json.loads((failed / ".reanalysis-run.json").read_text())["status"] == "incomplete"
     assert not (tiny_env / "tiny" / "reason-planted").exists()
 
 
