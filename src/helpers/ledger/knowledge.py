@@ -253,6 +253,10 @@ class KnowledgeBase:
         hits = self._lookup(self._drug_index, text)
         return hits[0] if hits else None
 
+    @property
+    def drug_keys(self) -> list[str]:
+        return list(self._drugs)
+
     def drug_row(self, key: str) -> dict:
         return dict(self._drugs.get(key, {}))
 
