@@ -174,7 +174,11 @@ def vocabulary_table(ctx) -> pd.DataFrame:
     rows = []
     if terms.empty:
         return pd.DataFrame(rows)
-    terms = terms.assign(_key=terms["term"].map(compact))
+    def _key(text):       # spellings of one knowledge-base entry count as one term
+        hits = kb.terms(text)
+        return "kb:" + compact(hits[0].term) if hits else compact(text)
+
+    terms = terms.assign(_key=terms["term"].map(_key))
     for _, grp in terms.groupby("_key", sort=False):
         first = grp.iloc[0]
         status, ds, os_, entry = term_fit(kb, first["term"], first["category"], disease or "",
