@@ -197,3 +197,36 @@ def test_simulated_ci_ranges_without_any_fit_is_empty_not_an_error():
     out = simulated_ci_ranges(none)
     assert out.empty and list(out.columns) == ["row_id", "sim_hr", "sim_ci_low", "sim_ci_high",
                                                "sim_ratio"]
+
+
+@pytest.mark.parametrize("dataset", ["toy_flat", "toy_last", "toy_not_reached", "toy_ties"])
+@pytest.mark.parametrize("conf_type", ["log", "log-log", "plain"])
+def test_km_median_batch_matches_the_r_fixtures_where_the_curve_reaches_zero(dataset, conf_type):
+    """The batched median uses the one band of helpers.cohort.survival (R's NA at S = 0 and, for
+    log-log, S = 1): on curves that end at S = 0 (toy_flat) a limit the band never reaches stays
+    NA, as R's quantile.survfit says (the batch's old own band gave 0 there, hence a finite limit)."""
+    from conftest import FIXTURES
+
+    ref_dir = FIXTURES / "r_reference"
+    data = pd.read_csv(ref_dir / f"km_{dataset}_data.csv")
+    ref = pd.read_csv(ref_dir / "km_medians.csv").query(
+        "dataset == @dataset and conf_type == @conf_type").iloc[0]
+    got = mc.km_median_batch(data["time"].to_numpy()[None], data["event"].to_numpy()[None],
+                             conf_type)
+    np.testing.assert_allclose([got["median"][0], got["ci_low"][0], got["ci_high"][0]],
+                               [ref["median"], ref["lower"], ref["upper"]], equal_nan=True)
+
+
+def test_one_band_for_km_fit_and_the_batch():
+    """km_fit's curve and the batch read the same km_bands: R's NA at S = 0 (log, log-log, plain
+    after everyone at risk died) and at S = 1 for log-log."""
+    from helpers.cohort.survival import km_bands, km_fit
+
+    fit = km_fit([1, 2, 3, 4], [1, 1, 1, 1], ci_method="log-log")
+    assert fit.curve["survival"].iloc[-1] == 0 and fit.curve[["lower", "upper"]].iloc[-1].isna().all()
+    lo, hi = km_bands(np.array([1.0, 0.5, 0.0]), np.array([0.0, 0.3, np.inf]), "log-log")
+    assert np.isnan(lo[0]) and np.isnan(hi[0]) and np.isnan(lo[2]) and 0 < lo[1] < 0.5 < hi[1] < 1
+    lo, hi = km_bands(np.array([1.0, 0.0]), np.array([0.0, np.inf]), "log")
+    assert lo[0] == 1.0 and hi[0] == 1.0 and np.isnan(lo[1]) and np.isnan(hi[1])
+    lo, hi = km_bands(np.array([[0.5, 0.0]]), np.array([[0.3, np.inf]]), "plain")   # a batch
+    assert lo.shape == (1, 2) and np.isnan(lo[0, 1]) and np.isnan(hi[0, 1])

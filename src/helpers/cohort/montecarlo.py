@@ -24,9 +24,8 @@ from .coxbatch import fit_cox_batch
 from ..core.printed import parse_printed, z_for_level
 from ..ledger.load import Ledger
 from ..ledger.views import estimates, row_label
+from .survival import KM_CI_METHODS, km_bands
 from .synthetic import CohortModel, Effect
-
-KM_CI_METHODS = ("log", "log-log", "plain")
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
@@ -40,8 +39,10 @@ def km_median_batch(time, event, ci_method: str = "log", alpha: float = 0.05) ->
     band first reaches 1/2, the upper limit where the lower band does. Greenwood's variance;
     ``ci_method`` is R's ``conf.type``: ``"log"`` (R's default) S exp(+/- z se),
     ``"log-log"`` (lifelines') and ``"plain"`` S (1 +/- z se), with se the standard error of
-    -log S. Where a curve sits exactly on 1/2 the midpoint to the next drop is taken (R's rule).
-    NaN where a curve never reaches 1/2 (R's NA).
+    -log S; the band is :func:`helpers.cohort.survival.km_bands` (the same function as
+    :func:`helpers.cohort.survival.km_fit`, with R's ``NA`` -- ``nan`` -- where a limit is undefined,
+    at S = 0 or 1; a ``nan`` limit never reaches 1/2). Where a curve sits exactly on 1/2 the
+    midpoint to the next drop is taken (R's rule). NaN where a curve never reaches 1/2 (R's NA).
     """
     if ci_method not in KM_CI_METHODS:
         raise ValueError(f"ci_method must be one of {KM_CI_METHODS}, not {ci_method!r}")
@@ -56,19 +57,7 @@ def km_median_batch(time, event, ci_method: str = "log", alpha: float = 0.05) ->
         S = np.cumprod(1.0 - e / at_risk, axis=1)
         gw = np.cumsum(np.where(e > 0, e / (at_risk * (at_risk - e)), 0.0), axis=1)
     se = np.sqrt(gw)
-    z = norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if ci_method == "log":
-            lower, upper = S * np.exp(-z * se), np.minimum(1.0, S * np.exp(z * se))
-        elif ci_method == "plain":
-            lower, upper = np.maximum(0.0, S * (1 - z * se)), np.minimum(1.0, S * (1 + z * se))
-        else:
-            logS = np.log(S)
-            lower = np.exp(-np.exp(np.log(-logS) + z * se / np.abs(logS)))
-            upper = np.exp(-np.exp(np.log(-logS) - z * se / np.abs(logS)))
-            lower = np.where(S >= 1, 1.0, np.where(S <= 0, 0.0, lower))
-            upper = np.where(S >= 1, 1.0, np.where(S <= 0, 0.0, upper))
-    lower = np.where(np.isnan(lower), 0.0, lower)   # S = 0 after the last event
+    lower, upper = km_bands(S, se, ci_method, alpha)   # the one band (R's NA where undefined)
     # The step function changes only at the last row of a tie group holding an event.
     last = np.ones((B, n), dtype=bool)
     last[:, :-1] = t[:, 1:] != t[:, :-1]

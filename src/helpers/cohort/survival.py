@@ -38,9 +38,10 @@ from scipy.stats import norm
 
 from ..core.errors import PatientDataError
 from .ipd import SURVIVAL_PAIRS
-from ..run.params import KM_CI_METHODS
+from ..run.params import KM_CI_METHODS   # the one definition: the notebooks' ci_method choices
 
-# level names that mean "value missing" in a ledger's baseline table
+# level names that mean "value missing" in a ledger's baseline table: the one definition
+# (helpers.cohort.synthetic and helpers.cohort.tables import it from here)
 MISSING_LEVELS = ("missing", "unknown", "not available", "na", "n/a")
 _R_TOL = float(np.sqrt(np.finfo(float).eps))  # R: sqrt(.Machine$double.eps)
 
@@ -77,10 +78,25 @@ class KMResult:
 
 def km_bands(surv: np.ndarray, std_err: np.ndarray, ci_method: str = "log",
              alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise limits of a survival curve as R ``survfit`` computes them (``conf.type``).
+    """Pointwise limits of a survival curve as R ``survfit`` computes them (``conf.type``): the one
+    Kaplan-Meier band of the package (:func:`km_fit` and the batched
+    :func:`helpers.cohort.montecarlo.km_median_batch` both call it).
 
-    ``std_err`` is the standard error of the cumulative hazard (Greenwood). Undefined limits are
-    ``nan`` (as R's ``NA``): at S = 0 for "log" and "log-log", and at S = 1 for "log-log".
+    ``surv`` and ``std_err`` (the standard error of the cumulative hazard, Greenwood) may be arrays
+    of any shape (one curve, or a batch of curves in rows).
+
+    At S = 0 and S = 1 the decision is R's (``survival:::survfit_confint``), not a convention of
+    ours: a limit that is undefined there is ``nan``, as R's ``NA`` --
+
+    * ``"log"``: both limits are ``nan`` at S = 0 (log 0); at S = 1 the band is [S exp(-z se), 1];
+    * ``"log-log"``: both limits are ``nan`` at S = 0 and at S = 1 (log(-log S) is undefined);
+    * ``"plain"``: S (1 -+ z se) clipped to [0, 1]; at S = 0 after a step where everyone at risk
+      died the Greenwood SE is infinite and the limits are ``nan`` (0 x inf), as in R.
+
+    A ``nan`` limit never counts as reaching 1/2 when the median's CI is read off the band (R's
+    ``quantile.survfit`` drops ``NA``), so a CI limit the band never reaches stays ``nan``
+    ("not reached"). Tested against R in ``tests/test_r_reference.py`` (toy curves that end at
+    S = 0: ``toy_flat``) and ``tests/test_survival_bands.py``.
     """
     if ci_method not in KM_CI_METHODS:
         raise ValueError(f"ci_method {ci_method!r} is not one of {list(KM_CI_METHODS)}")

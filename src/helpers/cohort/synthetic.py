@@ -37,12 +37,12 @@ from scipy import optimize, stats
 
 from ..core.errors import LedgerError
 from .ipd import RESPONSES, register_source, validate_ipd
+from .survival import MISSING_LEVELS   # printed level names for "no value" (defined once there)
 from ..ledger.followup import FollowUp, study_followup
 from ..ledger.load import Ledger, load_ledger
 from ..core.printed import parse_printed
 from ..core.text import slug
 
-MISSING_LEVELS = ("missing", "unknown", "not available", "na", "n/a")   # printed level names for "no value"
 STREAMS = {"calibrate": 1, "covariates": 2, "survival": 3, "enrol": 4, "response": 5, "ae": 6}
 CALIBRATION_PATIENTS = 40_000
 
