@@ -252,16 +252,17 @@ def test_bad_grid_values_are_refused_before_the_first_run(tiny_env, capsys, no_k
 def test_a_second_run_of_the_same_name_is_refused_and_the_first_completes(tmp_path):
     root = tmp_path / "outputs"
     work = root / "tiny" / ".same.partial"
-    first = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "4",
+    first = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "15",
                 "--output-root", str(root))
     try:
         wait_for(lambda: pid_files(work, 1), 60, "the first run's kernel")
         second = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "0",
                      "--output-root", str(root))
         out2, err2 = second.communicate(timeout=60)
+        assert first.poll() is None, "the first run ended before the second was refused"
         assert second.returncode == 2, err2
         assert "already running" in err2 and f"pid {first.pid}" in err2 and "--wait" in err2
-        assert work.is_dir()  # the second did not touch the first one's work folder
+        assert pid_files(work, 1)  # the second did not touch the first one's work folder
         out1, err1 = first.communicate(timeout=120)
     finally:
         if first.poll() is None:
@@ -270,7 +271,7 @@ def test_a_second_run_of_the_same_name_is_refused_and_the_first_completes(tmp_pa
     run = root / "tiny" / "same"
     assert json.loads((run / RUN_MARKER).read_text())["status"] == "complete"
     executed = json.loads((run / "slow.ipynb").read_text())
-    assert executed["metadata"]["papermill"]["parameters"]["seconds"] == 4
+    assert executed["metadata"]["papermill"]["parameters"]["seconds"] == 15
     assert not work.exists() and not (root / "tiny" / "same.failed").exists()
     # the console: one line per notebook started and done, no transport warning, no progress bar
     assert "[1/1] slow  started" in out1 and "[1/1] slow  done in" in out1

@@ -121,9 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     except RunInterrupted as exc:
         print(f"\nreanalysis: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:  # before the run started: nothing was written
-        print("\nreanalysis: interrupted before the run started; nothing was written",
-              file=sys.stderr)
+    except KeyboardInterrupt:  # outside a run (validating, or between the runs of a grid)
+        print("\nreanalysis: interrupted while no run was in progress", file=sys.stderr)
         return 130
     if not result.ok:
         print(f"reanalysis: run incomplete; see {relative_to_root(result.run_dir)}/FAILED.txt\n"

@@ -515,24 +515,28 @@ class _Console:
     def __init__(self, log: Callable[[str], None]):
         self.log = log
         self.tty = log is print and sys.stdout.isatty()
-        self.shown = False
+        self.shown = ""
 
     def line(self, text: str) -> None:
         self.clear()
         self.log(text)
 
     def status(self, text: str) -> None:
-        if self.tty:
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            sys.stdout.write("\r\033[K  " + text[: max(10, width - 2)])
-            sys.stdout.flush()
-            self.shown = True
+        if not self.tty or text == self.shown:
+            return
+        if not text:
+            self.clear()
+            return
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        sys.stdout.write("\r\033[K  " + text[: max(10, width - 2)])
+        sys.stdout.flush()
+        self.shown = text
 
     def clear(self) -> None:
         if self.shown:
             sys.stdout.write("\r\033[K")
             sys.stdout.flush()
-            self.shown = False
+            self.shown = ""
 
 
 class _Signals:
@@ -540,6 +544,7 @@ class _Signals:
 
     def __init__(self):
         self.hit: int | None = None
+        self.raising = True   # False while publishing: a signal then waits until the run is out
         self.previous: dict = {}
 
     def __enter__(self) -> "_Signals":
@@ -551,7 +556,8 @@ class _Signals:
     def _handler(self, signum, frame) -> None:
         if self.hit is None:
             self.hit = signum
-            raise RunInterrupted(signum)
+            if self.raising:
+                raise RunInterrupted(signum)
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self.previous.items():
@@ -693,24 +699,24 @@ def run_notebooks(study: str, run: str, parameters: dict | None = None, *,
             partial.mkdir()
         except OSError as exc:
             raise RunError(_unwritable(parent, exc)) from None
-        return _execute_run(study, run, params, given, notebooks, root=root, partial=partial,
-                            final=final, failed=failed, jobs=int(jobs),
-                            start_timeout=start_timeout, log=log)
+        with _Signals() as signals:
+            result = _execute_run(study, run, params, given, notebooks, root=root,
+                                  partial=partial, final=final, failed=failed, jobs=int(jobs),
+                                  start_timeout=start_timeout, log=log, signals=signals)
+        if signals.hit is not None:  # arrived while publishing: the run was published first
+            raise RunInterrupted(signals.hit, result.run_dir)
+        return result
 
 
 def _execute_run(study, run, params, given, notebooks, *, root, partial, final, failed, jobs,
-                 start_timeout, log) -> RunResult:
+                 start_timeout, log, signals: "_Signals") -> RunResult:
     from .params import declared_parameters
 
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     marker = {"study": study, "run": run, "status": "running", "pid": os.getpid(),
               "started_at": started, "parameters": given}
-    write_marker(partial, **marker)
-    private = Path(tempfile.mkdtemp(prefix=f"reanalysis-{run}-"))
-    (private / "runtime").mkdir()
-    (private / "logs").mkdir()
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(private / "runtime"),
-               PYTHONWARNINGS="ignore::DeprecationWarning")
+    private: Path | None = None  # kernel connection files and worker logs, removed at the end
+    env: dict = {}
 
     def params_for(nb: Path) -> dict:
         declared = declared_parameters(nb)
@@ -755,19 +761,24 @@ def _execute_run(study, run, params, given, notebooks, *, root, partial, final, 
             time.sleep(0.1)
         return sorted(out, key=lambda r: r.notebook)
 
-    signals = _Signals()
     try:
-        with signals:
-            log(f"run {study}/{run}: {len(analysis)} analysis notebook(s), {len(reports)} report "
-                f"notebook(s), {min(jobs, max(1, len(analysis)))} at a time")
-            results += run_batch(analysis, jobs)
-            problems = _merge(partial)
-            for nb in reports:
-                results += run_batch([nb], 1)
-            if reports:
-                problems += _merge(partial)
-            failed_checks, counts = _check_runs(partial)
-            report_problem = _finalize(partial, study, run, given, results, t_run, console)
+        # the work: a signal raises RunInterrupted anywhere in it
+        write_marker(partial, **marker)
+        private = Path(tempfile.mkdtemp(prefix=f"reanalysis-{run}-"))
+        (private / "runtime").mkdir()
+        (private / "logs").mkdir()
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(private / "runtime"))
+        log(f"run {study}/{run}: {len(analysis)} analysis notebook(s), {len(reports)} report "
+            f"notebook(s), {min(jobs, max(1, len(analysis)))} at a time")
+        results += run_batch(analysis, jobs)
+        problems = _merge(partial)
+        for nb in reports:
+            results += run_batch([nb], 1)
+        if reports:
+            problems += _merge(partial)
+        failed_checks, counts = _check_runs(partial)
+        report_problem = _finalize(partial, study, run, given, results, t_run, console)
+        signals.raising = False
     except RunInterrupted as exc:
         console.clear()
         stopped = kill_tree({w.proc.pid for w in running} | _own_workers())
@@ -788,9 +799,18 @@ def _execute_run(study, run, params, given, notebooks, *, root, partial, final, 
         running.clear()
         _publish_failed(partial, failed, root, "\n".join(lines),
                         {**marker, "status": "interrupted", "signal": name, "notebooks": done})
-        shutil.rmtree(private, ignore_errors=True)
+        _drop(private)
         raise RunInterrupted(exc.signum, failed) from None
-    shutil.rmtree(private, ignore_errors=True)
+    except Exception as exc:  # a bug of the runner itself: stop everything, keep what was written
+        console.clear()
+        kill_tree({w.proc.pid for w in running} | _own_workers())
+        message = f"the runner failed: {type(exc).__name__}: {exc}"
+        _publish_failed(partial, failed, root, message,
+                        {**marker, "status": "incomplete",
+                         "notebooks": [asdict(r) for r in results]})
+        _drop(private)
+        return RunResult(failed, False, results, message)
+    _drop(private)
 
     lines = [r.message for r in results if not r.ok]
     lines += [f"check {c.get('check')} ({c.get('notebook')}, section {c.get('section') or '-'}) "
@@ -822,6 +842,11 @@ def _execute_run(study, run, params, given, notebooks, *, root, partial, final, 
     else:
         os.replace(partial, final)
     return RunResult(final, True, results, "", [], counts)
+
+
+def _drop(private: Path | None) -> None:
+    if private is not None:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def _own_workers() -> set[int]:
