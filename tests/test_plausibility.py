@@ -317,3 +317,71 @@ def test_never_impossible_and_never_failing(study):
     runs = registry.run_family(["plausibility", "bibliography"], Context(ledger))
     assert not [r.reason for r in runs if r.status == "failed"]
     assert not [f for r in runs for f in r.findings if f.verdict == "impossible"]
+
+
+# ---------------------------------------------------------------- robustness
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = st.sampled_from(["BCLC", "AFP", "TACE", "IL-2", "sorafenib", "hypertension", "zorblax",
+                          "", "Hand-foot syndrome", "both groups", "targeted drugs", "lung",
+                          "Department of Earth Sciences", "ralox", "≥3", "1,000", "NR", "x y z"])
+_CATS = st.sampled_from(["disease", "staging_system", "tumour_marker", "procedure", "drug",
+                         "regimen", "adverse_event", "other"])
+
+
+@st.composite
+def text_ledgers(draw):
+    n = draw(st.integers(1, 12))
+    tables = {}
+    if draw(st.booleans()):
+        tables["terms"] = [{"category": draw(_CATS), "term": draw(_WORDS) or "t",
+                            "quantity": f"term.x.{i}"} for i in range(n)]
+    if draw(st.booleans()):
+        tables["regimen"] = [{"component": draw(_WORDS) or "c",
+                              "attribute": draw(st.sampled_from(["dose", "duration", "cycles",
+                                                                 "route"])),
+                              "value": draw(_WORDS) or "1", "unit": draw(st.sampled_from(["", "h"])),
+                              "quantity": f"regimen.x.{i}"} for i in range(n)]
+    if draw(st.booleans()):
+        tables["claims"] = [{"kind": draw(st.sampled_from(["groups", "mechanism", "comparison",
+                                                           "treatment_change"])),
+                             "subject": draw(_WORDS) or "s", "object": draw(_WORDS),
+                             "quantity": f"claim.x.{i}"} for i in range(n)]
+    if draw(st.booleans()):
+        tables["adverse_events"] = [{"event": draw(_WORDS) or "E",
+                                     "grade_band": draw(st.sampled_from(["any", "<3", ">=3", "?"])),
+                                     "role": "event", "count": str(draw(st.integers(0, 5))),
+                                     "denominator": "5", "quantity": f"ae.x.{i}"} for i in range(n)]
+    if draw(st.booleans()):
+        tables["references"] = [{"number": str(draw(st.integers(1, 4))), "authors": draw(_WORDS) or "A",
+                                 "title": draw(_WORDS) or "T", "quantity": f"reference.{i}"}
+                                for i in range(n)]
+        tables["citations"] = [{"refs": draw(st.sampled_from(["1", "2-3", "9", "x"])),
+                                "subject": draw(_WORDS) or "s", "quantity": f"citation.x.{i}"}
+                               for i in range(n)]
+    if draw(st.booleans()):
+        tables["authors"] = [{"position": str(i + 1), "name": draw(_WORDS) or "N",
+                              "affiliations": draw(st.sampled_from(["", "1", "1;2", "7"])),
+                              "quantity": f"author.{i}"} for i in range(n)]
+        tables["affiliations"] = [{"number": "1", "unit": draw(_WORDS), "institution": "I",
+                                   "quantity": "affiliation.1"}]
+        tables["contributions"] = [{"role": "R", "names": draw(_WORDS) or "N",
+                                    "quantity": "contribution.r"}]
+    if not tables:
+        tables["terms"] = [{"category": "other", "term": "t", "quantity": "term.x.0"}]
+    meta = {"disease": draw(st.sampled_from(["", "nsclc", "hcc", "nonsense"])),
+            "regimen": draw(st.sampled_from([[], ["gemcitabine"], ["unknown-drug"], "interleukin-2"])),
+            "arms": draw(st.sampled_from(["", 1, 2, "two"])),
+            "sites": draw(st.sampled_from([[], ["liver"], "liver"]))}
+    return ledger_from_tables("fuzz", meta, tables)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text_ledgers())
+def test_text_checks_survive_any_valid_text_ledger(ledger):
+    for check in registry.checks(["plausibility", "bibliography"]):
+        r = registry.run_check(check, Context(ledger), isolate=False)
+        assert r.status in ("ran", "not applicable")
+        assert not [f for f in r.findings if f.verdict == "impossible"]

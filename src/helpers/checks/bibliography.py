@@ -26,7 +26,7 @@ import pandas as pd
 from ..core.findings import Finding, Result, finding_from
 from ..core.text import slug
 from ..ledger.knowledge import KnowledgeBase, compact, knowledge_base, normalise, split_list
-from .plausibility import _meta_list, _regimen_keys, _uniq, stated_scope
+from .plausibility import meta_list, regimen_keys, unique, stated_scope
 from .registry import Example, register
 
 BIB_REF = ("INSPECT-SR (Wilkinson et al., medRxiv 2025) item 3.1; REAPPRAISED (Grey et al., "
@@ -116,7 +116,7 @@ def topic_phrases(kb: KnowledgeBase, meta: dict, terms: pd.DataFrame | None = No
         phrases += [disease, row.get("name", ""), *split_list(row.get("synonyms"))]
     for o in sorted(organs):
         phrases += [o.replace("_", " "), *ORGAN_ADJECTIVES.get(o, ())]
-    drugs, classes = _regimen_keys(kb, _meta_list(meta, "regimen"))
+    drugs, classes = regimen_keys(kb, meta_list(meta, "regimen"))
     for d in drugs:
         r = kb.drug_row(d)
         phrases += [d, r.get("name", ""), *split_list(r.get("synonyms"))]
@@ -295,12 +295,12 @@ def references_check(ctx) -> list[Finding]:
     # 1. duplicates, and one number for two entries
     dups = duplicate_groups(refs)
     for g in dups:
-        numbers = _uniq(str(x["number"]) for x in g)
+        numbers = unique(str(x["number"]) for x in g)
         res = Result("inconsistent", "bibliography", "each work cited once",
                      f"the same work is listed as references {', '.join(numbers)}: "
                      + " | ".join(_ref_item(x) for x in g) + ".", ())
         out.append(finding_from(ctx, item=f"duplicate references {' = '.join(numbers)}", result=res,
-                                locators=_uniq(x["locator"] for x in g),
+                                locators=unique(x["locator"] for x in g),
                                 printed=" | ".join(x["title"] for x in g),
                                 quantity=g[0]["quantity"]))
     if not dups:
@@ -316,7 +316,7 @@ def references_check(ctx) -> list[Finding]:
                          + " | ".join(_ref_item(x) for _, x in g.iterrows())
                          + "; a citation of it cannot be resolved.", ("text_interpretation",))
             out.append(finding_from(ctx, item=f"reference {num}: two entries", result=res,
-                                    locators=_uniq(g["locator"]), printed=" | ".join(g["title"]),
+                                    locators=unique(g["locator"]), printed=" | ".join(g["title"]),
                                     quantity=g.iloc[0]["quantity"]))
 
     # 2. self-citation
@@ -352,7 +352,7 @@ def references_check(ctx) -> list[Finding]:
                          words + (f"; {len(off)} of them is off-topic: " + _ref_item(off[0])
                                   if off else "; all on the paper's topic") + ".",
                          ("knowledge_base", "text_interpretation"))
-        locs = _uniq(r["locator"] for r in (off or selfs)) or ["References"]
+        locs = unique(r["locator"] for r in (off or selfs)) or ["References"]
         out.append(finding_from(ctx, item="self-citation", result=res, locators=locs,
                                 printed="; ".join(f"[{r['number']}]" for r in selfs),
                                 quantity="reference.self_citation"))
@@ -489,7 +489,7 @@ def authorship_check(ctx) -> list[Finding]:
                     for _, r in contribs.iterrows()}
         everyone = all(all(any(same_person(a, n) for n in ns) for a in names)
                        for ns in credited.values())
-        locs = _uniq(contribs["locator"])
+        locs = unique(contribs["locator"])
         if everyone and len(credited) >= 3 and len(names) >= 3:
             res = Result("implausible", "bibliography", "roles that differ between authors",
                          f"all {len(names)} authors are credited with every one of the "
@@ -513,7 +513,7 @@ def authorship_check(ctx) -> list[Finding]:
                          f"{n} is credited with {', '.join(r['role'] for r in rows)} but is not "
                          "in the byline.", ("text_interpretation",))
             out.append(finding_from(ctx, item=f"contributor not an author: {n}", result=res,
-                                    locators=_uniq(r["locator"] for r in rows),
+                                    locators=unique(r["locator"] for r in rows),
                                     printed=n, quantity=f"contribution.{slug(rows[0]['role'])}"))
         if not strangers:
             res = Result("consistent", "bibliography", "contributors are authors",
@@ -549,7 +549,7 @@ def authorship_check(ctx) -> list[Finding]:
                           "author also holds a related one." if unrelated else
                           "no affiliation is in a field unrelated to a clinical study.") + tail,
                          ("knowledge_base",))
-        locs = _uniq(v["locator"] for v in (unrelated or fields).values())
+        locs = unique(v["locator"] for v in (unrelated or fields).values())
         out.append(finding_from(ctx, item="affiliation fields", result=res, locators=locs,
                                 printed="; ".join(v["unit"] or v["institution"]
                                                   for v in (unrelated or fields).values()),

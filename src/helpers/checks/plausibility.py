@@ -50,7 +50,7 @@ def _kb(ctx) -> KnowledgeBase:
     return knowledge_base()
 
 
-def _meta_list(meta: dict, key: str) -> list[str]:
+def meta_list(meta: dict, key: str) -> list[str]:
     v = meta.get(key)
     if v in (None, ""):
         return []
@@ -66,7 +66,7 @@ def _arms(meta: dict) -> int | None:
         return None
 
 
-def _uniq(items: Iterable) -> list:
+def unique(items: Iterable) -> list:
     return list(OrderedDict.fromkeys(i for i in items if i not in ("", None)))
 
 
@@ -84,7 +84,7 @@ def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a share ``k/n``, in percent."""
     if n <= 0:
         return (0.0, 100.0)
-    p = k / n
+    p = min(1.0, max(0.0, k / n))
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
@@ -100,7 +100,7 @@ def _confidence_words(rows) -> str:
 
 
 def _term_places(df: pd.DataFrame) -> list[str]:
-    return _uniq(df["locator"].astype(str)) if not df.empty else []
+    return unique(df["locator"].astype(str)) if not df.empty else []
 
 
 # ------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def stated_scope(kb: KnowledgeBase, meta: dict) -> tuple[str | None, set[str]]:
     (the disease's organ plus ``sites``)."""
     raw = str(meta.get("disease") or "").strip()
     disease = (raw if raw in kb.disease_keys else kb.disease(raw)) if raw else None
-    organs = {s.strip().lower() for s in _meta_list(meta, "sites")}
+    organs = {s.strip().lower() for s in meta_list(meta, "sites")}
     if disease:
         organs.add(kb.organ_of(disease))
     return disease, organs - {""}
@@ -190,7 +190,7 @@ def vocabulary_table(ctx) -> pd.DataFrame:
         else:
             kb_term, spec, cite = "", "", ()
         rows.append({"term": first["term"], "category": first["category"],
-                     "locators": _term_places(grp), "quantities": _uniq(grp["quantity"]),
+                     "locators": _term_places(grp), "quantities": unique(grp["quantity"]),
                      "status": status, "kb_term": kb_term, "specificity": spec,
                      "diseases": ds, "organs": os_, "citation": kb.cite(cite)})
     return pd.DataFrame(rows)
@@ -301,7 +301,7 @@ def vocabulary_vs_disease_check(ctx) -> list[Finding]:
                              locators=places[:10], printed=f"{len(terms)} terms",
                              quantity="term.vocabulary")]
     stated = kb.disease_name(disease) + (f" (sites: {', '.join(sorted(organs))})"
-                                         if _meta_list(meta, "sites") else "")
+                                         if meta_list(meta, "sites") else "")
     table = vocabulary_table(ctx)
     out: list[Finding] = []
     foreign = table[table["status"] == "foreign"]
@@ -309,7 +309,7 @@ def vocabulary_vs_disease_check(ctx) -> list[Finding]:
         name = (f"the {target.split(':', 1)[1]}" if target.startswith("organ:")
                 else kb.disease_name(target))
         res = vocabulary_group_result(name, stated, members)
-        locs = _uniq(loc for m in members for loc in m["locators"])
+        locs = unique(loc for m in members for loc in m["locators"])
         out.append(finding_from(ctx, item=f"vocabulary of {name}", result=res, locators=locs,
                                 printed="; ".join(m["term"] for m in members),
                                 quantity=f"term.vocabulary.{slug(target)}"))
@@ -321,7 +321,7 @@ def vocabulary_vs_disease_check(ctx) -> list[Finding]:
                      f"(general vocabulary, drugs, adverse events): {', '.join(fits['term'])}.",
                      ("knowledge_base",))
         out.append(finding_from(ctx, item="vocabulary of the stated disease", result=res,
-                                locators=_uniq(loc for ls in fits["locators"] for loc in ls)[:20],
+                                locators=unique(loc for ls in fits["locators"] for loc in ls)[:20],
                                 printed="; ".join(fits["term"]),
                                 quantity="term.vocabulary.stated"))
     unknown = table[table["status"] == "unknown"]
@@ -330,7 +330,7 @@ def vocabulary_vs_disease_check(ctx) -> list[Finding]:
                      f"the knowledge base does not know {len(unknown)} term(s): "
                      f"{', '.join(unknown['term'])}.")
         out.append(finding_from(ctx, item="terms unknown to the knowledge base", result=res,
-                                locators=_uniq(loc for ls in unknown["locators"] for loc in ls)[:20],
+                                locators=unique(loc for ls in unknown["locators"] for loc in ls)[:20],
                                 printed="; ".join(unknown["term"]),
                                 quantity="term.vocabulary.unknown"))
     return out
@@ -356,7 +356,7 @@ def _variable_keys(kb: KnowledgeBase, variable: str) -> list[str]:
     for e in kb.terms(variable):
         keys.append(compact(e.term))
         keys += [compact(s) for s in e.synonyms if len(compact(s)) <= len(compact(variable))]
-    return _uniq(keys)
+    return unique(keys)
 
 
 def _kb_variables(kb: KnowledgeBase) -> dict[str, str]:
@@ -547,10 +547,10 @@ def baseline_vs_disease_check(ctx) -> list[Finding]:
     if unmatched:
         res = Result("not testable", "plausibility", "",
                      "the knowledge base has no baseline range for: "
-                     + ", ".join(_uniq(i["label"] for i in unmatched)) + ".")
+                     + ", ".join(unique(i["label"] for i in unmatched)) + ".")
         out.append(finding_from(ctx, item="baseline values without a cited range", result=res,
-                                locators=_uniq(loc for i in unmatched for loc in i["locators"])[:20],
-                                printed="; ".join(_uniq(i["label"] for i in unmatched)),
+                                locators=unique(loc for i in unmatched for loc in i["locators"])[:20],
+                                printed="; ".join(unique(i["label"] for i in unmatched)),
                                 quantity="baseline.knowledge_base.unmatched"))
     return out
 
@@ -608,7 +608,7 @@ def ae_events(ctx) -> "OrderedDict[str, dict]":
     return events
 
 
-def _regimen_keys(kb: KnowledgeBase, regimen: list[str]) -> tuple[set[str], set[str]]:
+def regimen_keys(kb: KnowledgeBase, regimen: list[str]) -> tuple[set[str], set[str]]:
     drugs = set()
     for d in regimen:
         key = d if kb.drug_row(d) else kb.drug(d)
@@ -631,11 +631,11 @@ def _who(kb: KnowledgeBase, key: str) -> str:
 def _who_list(kb: KnowledgeBase, keys: Iterable[str]) -> str:
     """Drugs and classes named once each, drugs gathered under their class
     (``'vegfr tki class (sorafenib, lenvatinib), Capecitabine'``)."""
-    keys = _uniq(keys)
+    keys = unique(keys)
     classes = [k for k in keys if not kb.drug_row(k)]
     out, done = [], set()
     for c in classes:
-        members = _uniq([k for k in keys if kb.drug_class(k) == c] + kb.drugs_of_class(c))
+        members = unique([k for k in keys if kb.drug_class(k) == c] + kb.drugs_of_class(c))
         out.append(f"{c.replace('_', ' ')} class ({', '.join(members)})" if members
                    else c.replace("_", " "))
         done |= set(members) | {c}
@@ -654,7 +654,7 @@ def _who_list(kb: KnowledgeBase, keys: Iterable[str]) -> str:
 
 
 def _cites(kb: KnowledgeBase, rows, at_most: int = 4) -> str:
-    keys = _uniq(c for e in rows for c in e.citation)
+    keys = unique(c for e in rows for c in e.citation)
     more = f" and {len(keys) - at_most} more" if len(keys) > at_most else ""
     return kb.cite(keys[:at_most]) + more
 
@@ -717,7 +717,7 @@ def ae_event_result(kb: KnowledgeBase, event: dict, drugs: set[str], classes: se
         return Result("implausible", "plausibility",
                       "events of the regimen's drugs, at their cited rates",
                       "; ".join(reasons) + "." + _confidence_words(used), ("knowledge_base",),
-                      values={"foreign": _uniq(e.drug for e in char_foreign)})
+                      values={"foreign": unique(e.drug for e in char_foreign)})
     if own:
         note = ""
         top = max((e.any_high for e in own if e.any_high is not None), default=None)
@@ -809,25 +809,25 @@ def ae_vs_regimen_check(ctx) -> list[Finding]:
     INSPECT-SR item 4.4.
     """
     kb = _kb(ctx)
-    regimen = _meta_list(ctx.ledger.meta, "regimen")
+    regimen = meta_list(ctx.ledger.meta, "regimen")
     events = ae_events(ctx)
     out: list[Finding] = []
-    drugs, classes = _regimen_keys(kb, regimen)
+    drugs, classes = regimen_keys(kb, regimen)
     if not drugs:
         why = ("the study states no regimen (study.yaml 'regimen')" if not regimen else
                f"no drug of the stated regimen ({', '.join(regimen)}) is in the knowledge base")
         for ev in events.values():
             out.append(finding_from(ctx, item=ev["event"],
                                     result=Result("not testable", "plausibility", "", why + "."),
-                                    locators=_uniq(ev["locators"]), printed="; ".join(ev["printed"]),
+                                    locators=unique(ev["locators"]), printed="; ".join(ev["printed"]),
                                     quantity=ev["quantities"][0]))
         return out
     for ev in events.values():
         res = ae_event_result(kb, ev, drugs, classes)
-        out.append(finding_from(ctx, item=ev["event"], result=res, locators=_uniq(ev["locators"]),
+        out.append(finding_from(ctx, item=ev["event"], result=res, locators=unique(ev["locators"]),
                                 printed="; ".join(ev["printed"]), quantity=ev["quantities"][0]))
-    all_locs = _uniq(loc for ev in events.values() for loc in ev["locators"])
-    table_locs = _uniq(str(loc).split(" / ")[0] for loc in all_locs
+    all_locs = unique(loc for ev in events.values() for loc in ev["locators"])
+    table_locs = unique(str(loc).split(" / ")[0] for loc in all_locs
                        if str(loc).lower().startswith("table")) or all_locs
     for drug in sorted(drugs):
         missing = absent_hallmarks(kb, events, drug)
@@ -918,7 +918,7 @@ def _foreign_disease_of(kb: KnowledgeBase, name: str, disease: str, organs: set[
         if set(e.organs) & organs:
             continue
         out += [d for d in e.diseases if d != disease]
-    return _uniq(out)
+    return unique(out)
 
 
 def mechanism_result(kb: KnowledgeBase, drug: str, claimed: str) -> Result:
@@ -943,7 +943,7 @@ def mechanism_result(kb: KnowledgeBase, drug: str, claimed: str) -> Result:
         if t_hit:
             others.append((k, t_hit[0]))
     if others:
-        named = ", ".join(_uniq(kb.drug_row(k).get("name", k) for k, _ in others))
+        named = ", ".join(unique(kb.drug_row(k).get("name", k) for k, _ in others))
         return Result("implausible", "plausibility", "; ".join(targets),
                       f"the paper says {row.get('name', drug)} acts on '{claimed}'; the knowledge "
                       f"base gives its targets as {'; '.join(targets)} ({kb.cite(row.get('citation', ''))}),"
@@ -1021,8 +1021,8 @@ def regimen_coherence_check(ctx) -> list[Finding]:
     """
     kb = _kb(ctx)
     meta = ctx.ledger.meta
-    regimen = _meta_list(meta, "regimen")
-    drugs, classes = _regimen_keys(kb, regimen)
+    regimen = meta_list(meta, "regimen")
+    drugs, classes = regimen_keys(kb, regimen)
     disease, organs = stated_scope(kb, meta)
     reg = ctx.table("regimen")
     terms = ctx.table("terms")
@@ -1062,7 +1062,7 @@ def regimen_coherence_check(ctx) -> list[Finding]:
                 res = Result("consistent", "design", "",
                              f"the {attr} of {name} agrees wherever printed.", ())
             out.append(finding_from(ctx, item=f"{name}: {attr}", result=res,
-                                    locators=_uniq(r["locator"] for r, _, _ in spans),
+                                    locators=unique(r["locator"] for r, _, _ in spans),
                                     printed=printed, quantity=grp.iloc[0]["quantity"]))
 
     # 2. drug and regimen names not in the stated regimen
@@ -1098,7 +1098,7 @@ def regimen_coherence_check(ctx) -> list[Finding]:
                     unknown.append(item)
                 continue
             kind, key = hit
-            locs = _uniq(item["locators"])
+            locs = unique(item["locators"])
             if _in_regimen(kb, kind, key, drugs, classes):
                 res = Result("consistent", "design", "", f"{item['name']} is part of the stated "
                              f"regimen ({', '.join(regimen)}).", ("knowledge_base",))
@@ -1193,7 +1193,7 @@ def regimen_coherence_check(ctx) -> list[Finding]:
                      "the knowledge base does not know these drug or regimen names: "
                      + ", ".join(i["name"] for i in unknown) + ".")
         out.append(finding_from(ctx, item="names unknown to the knowledge base", result=res,
-                                locators=_uniq(loc for i in unknown for loc in i["locators"])[:20],
+                                locators=unique(loc for i in unknown for loc in i["locators"])[:20],
                                 printed="; ".join(i["name"] for i in unknown),
                                 quantity="regimen.names.unknown"))
     return out

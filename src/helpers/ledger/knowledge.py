@@ -66,8 +66,13 @@ def _singular(key: str) -> str:
 
 def keys_of(text) -> set[str]:
     """The match keys of a spelling: its compact form and its compact singular."""
+    return set(_keys_of(str(text or "")))
+
+
+@lru_cache(maxsize=65536)
+def _keys_of(text: str) -> frozenset[str]:
     c = compact(text)
-    return {c, _singular(c)} - {""}
+    return frozenset({c, _singular(c)} - {""})
 
 
 def split_list(cell) -> list[str]:
@@ -118,8 +123,12 @@ class EventRow:
     note: str = ""
 
     def matches(self, text: str) -> bool:
-        mine = set().union(*(keys_of(s) for s in (self.event, *self.synonyms)))
-        return bool(keys_of(text) & mine)
+        return bool(keys_of(text) & _spelling_keys(self.event, self.synonyms))
+
+
+@lru_cache(maxsize=4096)
+def _spelling_keys(event: str, synonyms: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*(_keys_of(s) for s in (event, *synonyms)))
 
 
 @dataclass(frozen=True)
