@@ -371,3 +371,38 @@ def test_a_failing_notebook_costs_only_its_own_output(tiny_env, capsys):
     assert (failed / "rounding_only.ipynb").is_file() and (failed / "index.html").is_file()
     assert "fails_on_purpose.ipynb failed in cell" in err
     assert not (tiny_env / "tiny" / "r").exists()
+
+
+def test_a_killed_runner_leaves_no_worker_or_kernel_behind(tmp_path):
+    """SIGKILL cannot be caught: each worker watches its runner and stops its kernel when it is gone."""
+    root = tmp_path / "outputs"
+    work = root / "tiny" / ".killed.partial"
+    proc = cli("--run", "killed", "--notebooks", str(SLOW), "-p", "seconds", "300",
+               "-p", "spawn", "true", "--output-root", str(root))
+    try:
+        wait_for(lambda: pid_files(work, 1), 90, "the kernel and its child")
+        everyone = runner.descendants({proc.pid})
+        assert len(everyone) >= 3  # worker, kernel, the kernel's child
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    t_end = time.monotonic() + 15
+    while any(alive(p) for p in everyone) and time.monotonic() < t_end:
+        time.sleep(0.2)
+    assert [p for p in everyone if alive(p)] == []
+
+
+def test_a_failing_report_step_marks_the_run_incomplete(tiny_env, capsys, monkeypatch):
+    def broken_finalize(run_dir, **kw):
+        raise RuntimeError("planted failure of the report")
+
+    monkeypatch.setattr(runner, "_finalize_hook", lambda: broken_finalize)
+    rc = main(["--study", "tiny", "--run", "r", "--notebooks", str(SLOW), "-p", "seconds", "0",
+               "--output-root", str(tiny_env)])
+    assert rc == 1
+    failed = tiny_env / "tiny" / "r.failed"
+    assert "building the report failed: RuntimeError: planted failure" in (failed / "FAILED.txt").read_text()
+    assert (failed / "slow.ipynb").is_file() and not (tiny_env / "tiny" / "r").exists()
+    assert "FAILED.txt" in capsys.readouterr().err
