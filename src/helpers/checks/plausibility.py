@@ -95,7 +95,7 @@ def _confidence_words(rows) -> str:
     moderate = [r for r in rows if getattr(r, "confidence", "high") == "moderate"]
     if not moderate:
         return ""
-    return (" The knowledge-base figure is of moderate confidence (compiled from the cited "
+    return (" A knowledge-base figure used here is of moderate confidence (compiled from the cited "
             "source, not re-checked line by line): verify it before quoting.")
 
 
@@ -449,6 +449,7 @@ def baseline_result(item: dict, ranges, others, disease_name: str, name_of) -> R
     fits_other = [o for o in others if o.low <= value <= o.high
                   and (o.statistic == item["statistic"] or not same)]
     other_words = ""
+    near = None
     if fits_other:
         other_words = " It lies within the cited range of " + "; ".join(
             f"{name_of(o.disease)} ({_fmt(o.low)}–{_fmt(o.high)}{unit})" for o in fits_other) + "."
@@ -467,7 +468,9 @@ def baseline_result(item: dict, ranges, others, disease_name: str, name_of) -> R
                       f"{item['label']} {_fmt(value)}{unit} (n = {item['n']}; 95% interval "
                       f"{_fmt(lo_ci)}–{_fmt(hi_ci)}) lies {_fmt(gap)} {words} {side} the cited "
                       f"range for {disease_name}.{other_words}{stat_note}"
-                      + _confidence_words([r]), tuple(assumptions),
+                      + _confidence_words([r, *(fits_other if other_words else [])]
+                                          + ([near] if other_words and not fits_other else [])),
+                      tuple(assumptions),
                       values={"gap": gap, "fits": [o.disease for o in fits_other]})
     return Result("consistent", "plausibility", expected,
                   f"{item['label']} {_fmt(value)}{unit} is compatible with the cited range for "
