@@ -58,6 +58,14 @@ def test_bclc_is_expected_in_hcc():
     assert not flagged(res)
 
 
+def test_one_specific_term_alone_is_moderate_evidence():
+    res = run("vocabulary_vs_disease", {"disease": "nsclc"}, {"terms": [
+        term("staging_system", "BCLC staging", "Table 1"),
+        term("tumour_marker", "AFP", "Table 1")]})
+    bad = flagged(res)
+    assert len(bad) == 1 and bad[0].strength == "moderate" and bad[0].severity == "minor"
+
+
 def test_liver_vocabulary_in_a_lung_paper_names_the_disease_once():
     res = run("vocabulary_vs_disease", {"disease": "nsclc"}, {"terms": [
         term("staging_system", "BCLC staging", "Table 1"),
@@ -71,7 +79,8 @@ def test_liver_vocabulary_in_a_lung_paper_names_the_disease_once():
     assert len(bad) == 1
     f = bad[0]
     assert f.verdict == "implausible" and "Hepatocellular carcinoma" in f.explanation
-    assert f.assumptions == ("knowledge_base",) and f.strength == "moderate"
+    # two specific terms (BCLC, TACE) among four pointing to one disease: strong evidence
+    assert f.assumptions == ("knowledge_base_specific",) and f.strength == "strong"
     assert f.explanation.startswith("4 terms at 5 places")
     assert {"Table 1", "Results ¶1", "Results ¶2", "Table 3"} <= set(f.locators)
     unknown = [x for x in res.findings if x.verdict == "not testable"]

@@ -227,9 +227,14 @@ def vocabulary_group_result(disease_name: str, stated: str, members: list[dict])
              f"place{'s' if n_places > 1 else ''}")
     kind = "specific to" if len(specific) == len(members) else "specific to or suggestive of"
     if specific or len(members) >= 2:
+        # at least two terms the knowledge base gives as specific to one other disease, among at
+        # least four pointing to it, are independent pieces of evidence pointing the same way:
+        # strong evidence (a single term, or suggestive terms only, stay moderate)
+        strength = (("knowledge_base_specific",) if len(specific) >= 2 and len(members) >= 4
+                    else ("knowledge_base",))
         return Result("implausible", "plausibility", f"vocabulary of {stated}",
                       f"{words} are {kind} {disease_name}, not the stated {stated}: {table}.",
-                      ("knowledge_base",),
+                      strength,
                       values={"terms": members, "points_to": disease_name})
     return Result("consistent", "plausibility", f"vocabulary of {stated}",
                   f"one term suggestive of {disease_name} ({table}); one suggestive term alone "
@@ -240,7 +245,8 @@ def vocabulary_group_result(disease_name: str, stated: str, members: list[dict])
 @register(
     "vocabulary_vs_disease", family="plausibility",
     title="The clinical vocabulary belongs to the stated disease and sites, not to another disease",
-    reads=["terms"], assumptions=["knowledge_base"], items=["3.1", "R:plagiarism"],
+    reads=["terms"], assumptions=["knowledge_base", "knowledge_base_specific"],
+    items=["3.1", "R:plagiarism"],
     reference=KB_REF + "; vocabulary.csv and diseases.csv", category="plausibility",
     formula="terms whose vocabulary entry is specific/suggestive of diseases or organs other than "
             "the stated disease and sites, grouped by the disease most of them point to",

@@ -65,6 +65,8 @@ ASSUMPTIONS: dict[str, Assumption] = {a.key: a for a in (
                "patients were enrolled at an even rate over the stated accrual window"),
     Assumption("normal_distribution", "moderate",
                "the variable is roughly normally distributed"),
+    Assumption("knowledge_base_specific", "strong",
+               "cited knowledge that several terms belong to one disease only (data/knowledge/)"),
     Assumption("knowledge_base", "moderate",
                "cited knowledge about the disease, its drugs or its design (data/knowledge/)"),
     Assumption("text_interpretation", "weak",
