@@ -99,6 +99,7 @@ class HRResult:
     expected: str
     explanation: str
     values: dict = field(default_factory=dict)
+    assumptions: tuple = ()   # keys of core.evidence.ASSUMPTIONS the verdict rests on
 
 
 def _untestable(why: str) -> HRResult:
@@ -110,6 +111,13 @@ def _ci_boxes(hr: str, ci_low: str, ci_high: str, rounding: str):
     lo = printed_box(ci_low, rounding, low=TINY)
     hi = printed_box(ci_high, rounding, low=TINY)
     return h, lo, hi
+
+
+def rule_of(rounding, row) -> str:
+    """The rounding rule for one ledger row: a policy's rule for the row's place, else the rule."""
+    if hasattr(rounding, "rule_for"):
+        return rounding.rule_for(str(row.get("locator", "")))
+    return rounding
 
 
 def _missing(**fields) -> str | None:
@@ -167,15 +175,28 @@ def p_from_ci(hr: str, ci_low: str, ci_high: str, p: str, *, ci_level: str | Non
         return HRResult("consistent", expected,
                         f"the Wald p implied by HR {hr} ({ci_low}-{ci_high}) can print as {p}.", values)
     side = "larger" if pp1 > p_hi else "smaller"
-    ci_excl = parse_printed(ci_low).value > 1 or parse_printed(ci_high).value < 1
-    note = (" The 95% CI excludes 1, so the test it inverts gives p < 0.05; a p of 0.05 or more"
-            " cannot come from the same analysis."
-            if ci_excl and pp1 >= 1 - (2 * norm.cdf(z) - 1) else "")
+    level_alpha = 1 - (2 * norm.cdf(z) - 1)
+    ci_excl = l1 > 1 or u2 < 1            # every reading of the printed CI excludes 1
+    ci_incl = l2 < 1 < u1                 # every reading of the printed CI contains 1
+    what = (f"no HR, CI and p within rounding of the printed {hr} ({ci_low}-{ci_high}) give "
+            f"p = {p}: the printed p is {side} than any Wald p the CI allows (SE of log HR "
+            f"between {_fmt(se_min)} and {_fmt(se_max)}).")
+    if (ci_excl and pp1 >= level_alpha) or (ci_incl and pp2 < level_alpha):
+        # A test and the interval it inverts agree about significance at the CI's level: a CI that
+        # excludes 1 means p < 1 - level, one that contains 1 means p >= 1 - level. The printed
+        # pair breaks that duality whatever the test, so this needs no model assumption.
+        agree = "excludes" if ci_excl else "contains"
+        need = "below" if ci_excl else "at or above"
+        return HRResult(
+            "impossible", expected,
+            what + f" The CI {agree} 1, so the p of the test it comes from is {need} "
+            f"{_fmt_p(level_alpha)}; a printed p on the other side cannot come from the same "
+            "analysis.", values)
     return HRResult(
-        "impossible", expected,
-        f"no HR, CI and p within rounding of the printed {hr} ({ci_low}-{ci_high}) give p = {p}: "
-        f"the printed p is {side} than any Wald p the CI allows "
-        f"(SE of log HR between {_fmt(se_min)} and {_fmt(se_max)}).{note}", values)
+        "inconsistent", expected,
+        what + " Printed p and CI agree about significance at the CI's level, so the mismatch "
+        "rests on both coming from one Wald test (as R's summary(coxph) prints them).", values,
+        ("same_test", "wald_interval"))
 
 
 # --------------------------------------------------------------------------- 2. symmetry
@@ -205,10 +226,11 @@ def ci_symmetry(hr: str, ci_low: str, ci_high: str, *, rounding: str = "auto") -
         return HRResult("consistent", expected,
                         f"the CI is symmetric about ln HR within rounding (log arms "
                         f"{lower_arm:.3f} below, {upper_arm:.3f} above).", values)
-    return HRResult("impossible", expected,
+    return HRResult("inconsistent", expected,
                     f"no values within rounding make the CI symmetric about ln HR: on the log "
                     f"scale the CI reaches {lower_arm:.3f} below the HR and {upper_arm:.3f} above "
-                    f"it (a Wald CI has equal arms).", values)
+                    f"it. A Wald CI, which R's summary(coxph) prints, has equal arms; a "
+                    f"profile-likelihood or bootstrap CI need not.", values, ("wald_interval",))
 
 
 # --------------------------------------------------------------------------- 3. narrowest CI
@@ -257,12 +279,30 @@ def ci_width_bound(ci_low: str, ci_high: str, *, n_level: int | None = None,
     expected = (f"SE(log HR) >= {_fmt(min_se)} ({how}); CI upper/lower >= "
                 f"{values['ratio_bound']:.2f}")
     if se_max ** 2 < bound:
+        printed_sizes = bool(n_level and n_reference)
+        if printed_sizes:
+            # Var >= 1/d1 + 1/d0 with d1 <= n1, d0 <= n0: the events the CI needs in the smaller
+            # group when the other has all its patients as events
+            small, large = sorted((n_level, n_reference))
+            rest = se_max ** 2 - 1.0 / large
+            need_small = (1.0 / rest) if rest > 0 else math.inf
+            require = (f"with {n_level} and {n_reference} patients in the two groups, Var(log HR) "
+                       f">= 1/{n_level} + 1/{n_reference} = {_fmt(bound)} even if every patient "
+                       f"had an event; the printed CI needs variance at most {_fmt(se_max ** 2)}"
+                       + (f", i.e. at least {need_small:.0f} events in the group of {small} "
+                          f"patients" if math.isfinite(need_small) else
+                          ", which no number of events in either group gives") + ".")
+            assumed = ("wald_interval",)
+        else:
+            require = (f"no group sizes are printed: even the split most favourable to a narrow "
+                       f"CI ({how}) needs variance at least {_fmt(bound)}; the CI would need at "
+                       f"least {events_needed:.0f} events, more than the {n_total} patients.")
+            assumed = ("wald_interval", "group_sizes_assumed")
         return HRResult(
-            "impossible", expected,
-            f"the widest CI rounding to ({ci_low}-{ci_high}) has SE(log HR) = {_fmt(se_max)}, "
-            f"variance {_fmt(se_max ** 2)} < {_fmt(bound)} = {how.split(' (')[0]}: narrower than "
-            f"any Cox fit allows even if every patient had an event (it would need at least "
-            f"{events_needed:.0f} events split evenly).", values)
+            "inconsistent", expected,
+            f"the widest CI rounding to ({ci_low}-{ci_high}) has SE(log HR) = {_fmt(se_max)} "
+            f"(read as a Wald interval): narrower than any Cox fit on these patients allows; "
+            + require, values, assumed)
     return HRResult("consistent", expected,
                     f"SE(log HR) up to {_fmt(se_max)} is at least the bound {_fmt(min_se)} "
                     f"({how}).", values)
@@ -300,7 +340,7 @@ def hr_direction(hr: str, ci_low: str, ci_high: str, expected_side: str, *,
                         f"HR {hr} ({ci_low}-{ci_high}) lies {side} 1 as the statement says.", values)
     return HRResult("inconsistent", expected,
                     f"HR {hr} ({ci_low}-{ci_high}) lies {side} 1: the table shows the opposite of "
-                    f"the statement.", values)
+                    f"the statement.", values, ("same_quantity",))
 
 
 # --------------------------------------------------------------------------- map versions
@@ -370,7 +410,8 @@ def _finding(ledger: Ledger, row, check: str, res: HRResult, category: str = "st
                    verdict=res.verdict, category=category,
                    locators=(row["locator"], *extra_locators),
                    printed=printed if printed is not None else _printed_hr(row),
-                   expected=res.expected, explanation=res.explanation, quantity=row["quantity"])
+                   expected=res.expected, explanation=res.explanation, quantity=row["quantity"],
+                   assumptions=res.assumptions)
 
 
 def check_p_from_ci(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
@@ -378,7 +419,7 @@ def check_p_from_ci(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
     out = []
     for _, row in estimates(ledger).iterrows():
         res = p_from_ci(row["hr"], row["ci_low"], row["ci_high"], row["p"],
-                        ci_level=row["ci_level"] or "95", rounding=rounding)
+                        ci_level=row["ci_level"] or "95", rounding=rule_of(rounding, row))
         out.append(_finding(ledger, row, "p_from_ci", res))
     return out
 
@@ -386,7 +427,8 @@ def check_p_from_ci(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
 def check_ci_symmetry(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
     """Check 2 on every printed HR of the ledger."""
     return [_finding(ledger, row, "ci_symmetry",
-                     ci_symmetry(row["hr"], row["ci_low"], row["ci_high"], rounding=rounding))
+                     ci_symmetry(row["hr"], row["ci_low"], row["ci_high"],
+                                 rounding=rule_of(rounding, row)))
             for _, row in estimates(ledger).iterrows()]
 
 
@@ -456,20 +498,22 @@ def check_ci_width_bound(ledger: Ledger, rounding: str = "auto") -> list[Finding
             out.append(_finding(ledger, row, "ci_width_bound", res))
             continue
         g = group_sizes(ledger, row)
-        if kind == "multilevel":
+        if kind == "multilevel" and not g["n_reference"]:
+            # without the reference level's own count, everyone not in the level (most favourable)
             n_ref = ledger.n - g["n_level"] if g["n_level"] and g["n_level"] < ledger.n else None
             g = {**g, "n_reference": n_ref,
                  "source": g["source"] + (" (reference: all patients not in the level)"
                                           if n_ref else "")}
         res = ci_width_bound(row["ci_low"], row["ci_high"], n_level=g["n_level"],
                              n_reference=g["n_reference"], n_total=ledger.n,
-                             ci_level=row["ci_level"] or "95", rounding=rounding)
+                             ci_level=row["ci_level"] or "95", rounding=rule_of(rounding, row))
         if g["source"]:
             extra = f" Group sizes from {g['source']}."
             if g["alternatives"]:
                 extra += (f" Other printed sizes ({g['alternatives']}); the pair giving the "
                           f"smallest bound is used.")
-            res = HRResult(res.verdict, res.expected, res.explanation + extra, res.values)
+            res = HRResult(res.verdict, res.expected, res.explanation + extra, res.values,
+                           res.assumptions)
         out.append(_finding(ledger, row, "ci_width_bound", res))
     return out
 
@@ -511,11 +555,13 @@ def check_hr_direction(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
             continue
         for s in relevant:
             side = _statement_side(s, row)
-            res = hr_direction(row["hr"], row["ci_low"], row["ci_high"], side, rounding=rounding)
+            res = hr_direction(row["hr"], row["ci_low"], row["ci_high"], side,
+                               rounding=rule_of(rounding, row))
             kind = "poorer" if s["kind"] == "poorer_prognosis" else "better"
             res = HRResult(res.verdict, res.expected,
                            f"{s['locator']} says {row['variable']} {s['level']} has a {kind} "
-                           f"prognosis ('{s['printed']}'); " + res.explanation, res.values)
+                           f"prognosis ('{s['printed']}'); " + res.explanation, res.values,
+                           res.assumptions)
             out.append(_finding(ledger, row, "hr_direction", res, category="contradiction",
                                 printed=f"{_printed_hr(row)} | '{s['printed']}'",
                                 extra_locators=(s["locator"],)))
@@ -655,7 +701,8 @@ def check_model_selection(ledger: Ledger, alpha: float | None = None, rounding: 
                            item=f"{variable} ({endpoint})", verdict=verdict, category="design",
                            locators=locs, printed=printed,
                            expected=expected, explanation=f"alpha = {alpha:g}: " + why,
-                           quantity=first["quantity"]))
+                           quantity=first["quantity"],
+                           assumptions=("text_interpretation",) if verdict == "inconsistent" else ()))
     return out
 
 
@@ -709,3 +756,143 @@ def printed_numbers(ledger: Ledger, rounding: str = "auto") -> pd.DataFrame:
                      "narrowest_high": H * math.exp(z * math.sqrt(bound)) if bound else np.nan,
                      "n_level": g["n_level"], "n_reference": g["n_reference"]})
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the registry
+
+from ..core.rounding import RULES  # noqa: E402
+from .registry import Example, register  # noqa: E402
+
+_ALTMAN = "Altman DG, Bland JM. How to obtain the P value from a confidence interval. BMJ 2011;343:d2090"
+_COX = ("Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model. Springer 2000, "
+        "ch. 3 (score and information of the partial likelihood)")
+
+
+def _key(f: Finding) -> tuple:
+    return (f.quantity, f.locators, f.printed, f.item)
+
+
+def honest(ctx, run) -> list[Finding]:
+    """Run ``run(ledger, rounding)`` under the study's rounding policy; a flagged finding that
+    another rule would clear rests on the inferred rule (and is at most inconsistent)."""
+    found = run(ctx.ledger, ctx.policy)
+    if not ctx.policy.inferred or not any(f.flagged for f in found):
+        return found
+    cleared = set()
+    for rule in RULES:
+        for f in run(ctx.ledger, rule):
+            if not f.flagged:
+                cleared.add(_key(f))
+    out = []
+    for f in found:
+        if f.flagged and _key(f) in cleared:
+            f = f.with_(verdict="inconsistent" if f.verdict == "impossible" else f.verdict,
+                        assumptions=tuple(f.assumptions) + ctx.policy.assumptions,
+                        explanation=f.explanation + " (Under another rounding rule the printed "
+                        "numbers would agree: the verdict rests on the rule inferred for the paper.)")
+        out.append(f)
+    return out
+
+
+def _hr_row(level, hr, lo, hi, p="", model="univariable", **kw):
+    return {"quantity": f"cox.{model}.x.{level.lower()}", "model": model, "endpoint": "OS",
+            "variable": "X", "level": level, "reference": "B", "role": "estimate", "hr": hr,
+            "ci_low": lo, "ci_high": hi, "ci_level": "95", "p": p, **kw}
+
+
+_REF = {"quantity": "cox.univariable.x.b", "model": "univariable", "endpoint": "OS",
+        "variable": "X", "level": "B", "reference": "B", "role": "reference", "hr": "1"}
+
+
+@register(
+    "p_from_ci", family="hazard",
+    title="The printed p follows from the printed hazard ratio and its CI",
+    reads=["hazard_ratios"],
+    assumptions=["arithmetic", "same_test", "wald_interval", "rounding_rule_inferred"],
+    items=["4.9"], reference=_ALTMAN, category="statistical",
+    formula="SE = (ln U - ln L)/(2z); p = 2 Phi(-|ln HR|/SE), over the rounding boxes",
+    examples=[Example("pass", tables={"hazard_ratios": [_REF, _hr_row("A", "1.50", "1.20", "1.88", "<0.001")]}),
+              Example("flag", tables={"hazard_ratios": [_REF, _hr_row("A", "1.50", "1.20", "1.88", "0.620")]})])
+def p_from_ci_check(ctx) -> list[Finding]:
+    """Check 1 on every printed HR (see :func:`p_from_ci`): impossible when p and CI disagree about
+    significance at the CI's level; inconsistent, resting on one Wald test, otherwise."""
+    return honest(ctx, check_p_from_ci)
+
+
+@register(
+    "ci_symmetry", family="hazard",
+    title="Each CI is symmetric about its hazard ratio on the log scale, as a Wald CI is",
+    reads=["hazard_ratios"], assumptions=["arithmetic", "wald_interval", "rounding_rule_inferred"],
+    items=["4.9"], reference=_ALTMAN + "; Wald interval exp(b ± z SE)", category="statistical",
+    formula="HR^2 = L x U for some h, l, u within rounding; HR outside its own CI is impossible",
+    examples=[Example("pass", tables={"hazard_ratios": [_REF, _hr_row("A", "1.50", "1.20", "1.88")]}),
+              Example("flag", tables={"hazard_ratios": [_REF, _hr_row("A", "1.50", "1.40", "2.90")]})])
+def ci_symmetry_check(ctx) -> list[Finding]:
+    """Check 2 on every printed HR (see :func:`ci_symmetry`)."""
+    return honest(ctx, check_ci_symmetry)
+
+
+@register(
+    "ci_width_bound", family="hazard",
+    title="No CI is narrower than the group sizes allow (Var(log HR) >= 1/n1 + 1/n0)",
+    reads=["hazard_ratios"],
+    assumptions=["wald_interval", "group_sizes_assumed", "rounding_rule_inferred"],
+    items=["4.9", "4.6"], reference=_COX, category="statistical",
+    formula="Var(ln HR) >= 1/d1 + 1/d0 >= 1/n1 + 1/n0; without sizes 4/N",
+    examples=[Example("pass", meta={"n": 200}, tables={"hazard_ratios": [_REF, _hr_row(
+                  "A", "1.50", "1.10", "2.05", n_level="100", n_reference="100")]}),
+              Example("flag", meta={"n": 200}, tables={"hazard_ratios": [_REF, _hr_row(
+                  "A", "1.50", "1.45", "1.55", n_level="100", n_reference="100")]})])
+def ci_width_bound_check(ctx) -> list[Finding]:
+    """Check 3 on every printed HR (see :func:`ci_width_bound` and :func:`variance_bound`)."""
+    return honest(ctx, check_ci_width_bound)
+
+
+_STATEMENT = {"quantity": "direction.x", "kind": "poorer_prognosis", "endpoint": "OS",
+              "variable": "X", "level": "A", "source": "results", "locator": "Results ¶1",
+              "printed": "A has a poorer prognosis"}
+
+
+@register(
+    "hr_direction", family="hazard",
+    title="Each hazard ratio lies on the side of 1 the text claims",
+    reads=["hazard_ratios", "statements"], needs_all=True,
+    assumptions=["same_quantity", "rounding_rule_inferred"], items=["4.10"],
+    reference="A statement of poorer prognosis for X requires HR(X vs reference) > 1",
+    category="contradiction", formula="poorer prognosis of X: whole CI above 1",
+    examples=[Example("pass", tables={"hazard_ratios": [_REF, _hr_row("A", "1.50", "1.20", "1.88")],
+                                      "statements": [_STATEMENT]}),
+              Example("flag", tables={"hazard_ratios": [_REF, _hr_row("A", "0.60", "0.48", "0.75")],
+                                      "statements": [_STATEMENT]})])
+def hr_direction_check(ctx) -> list[Finding]:
+    """Check 4 on every printed HR with a statement of direction (see :func:`hr_direction`);
+    the quantity of a direction finding is the HR's (``cox.``)."""
+    return honest(ctx, check_hr_direction)
+
+
+_RULE = {"quantity": "design.multivariable_selection", "kind": "analysis",
+         "parameter": "multivariable_selection", "value": "0.05", "comparator": "<",
+         "source": "methods", "locator": "Methods 2.3 ¶1"}
+
+
+@register(
+    "model_selection", family="hazard",
+    title="The multivariable model holds exactly the variables its stated selection rule admits",
+    reads=["hazard_ratios", "design"], needs_all=True,
+    assumptions=["text_interpretation"], items=["4.9", "R:statistics"],
+    reference="Selection rule as stated in the methods (univariable p < alpha enters the model)",
+    category="design",
+    examples=[Example("pass", meta={"alpha": 0.05}, tables={"design": [_RULE], "hazard_ratios": [
+                  _REF, _hr_row("A", "1.50", "1.20", "1.88", "<0.001"),
+                  {**_REF, "model": "multivariable", "quantity": "cox.multivariable.x.b"},
+                  _hr_row("A", "1.45", "1.15", "1.83", "0.002", model="multivariable")]}),
+              Example("flag", meta={"alpha": 0.05}, tables={"design": [_RULE], "hazard_ratios": [
+                  _REF, _hr_row("A", "1.50", "1.20", "1.88", "<0.001"),
+                  {**_REF, "model": "multivariable", "quantity": "cox.multivariable.x.b",
+                   "role": "not_in_model", "hr": ""},
+                  {**_hr_row("A", "", "", "", model="multivariable"), "role": "not_in_model"}]})])
+def model_selection_check(ctx) -> list[Finding]:
+    """Check 5 (see :func:`check_model_selection`); not testable without a significance level."""
+    if ctx.alpha is None:
+        return []
+    return check_model_selection(ctx.ledger, ctx.alpha, ctx.policy.rule)

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.findings import Finding
-from .hazard import HRResult, printed_box
+from .hazard import HRResult, printed_box, rule_of
 from ..ledger.followup import FollowUp, study_followup
 from ..ledger.load import Ledger
 from ..core.printed import parse_printed, z_for_level
@@ -63,10 +63,24 @@ def _text(x) -> str:
 # --------------------------------------------------------------------------- 1. median in CI
 
 
+def not_reached(text) -> bool:
+    """True for a median or CI limit printed as not reached (``NR``, ``not reached``)."""
+    return _text(text).lower() in ("nr", "not reached", "n.r.", "ne", "not estimable")
+
+
 def median_in_ci(center: str, ci_low: str, ci_high: str, *, rounding: str = "auto") -> SurvResult:
     """Does the printed median lie inside its printed CI (within rounding)?"""
     if not (_text(center) and _text(ci_low) and _text(ci_high)):
         return SurvResult("not testable", "", "no CI printed here.")
+    if not_reached(center) or not_reached(ci_low):
+        return SurvResult("not testable", "", "the median (or its lower limit) was not reached.")
+    if not_reached(ci_high):
+        m1, m2 = printed_box(center, rounding)
+        l1, _ = printed_box(ci_low, rounding)
+        ok = l1 <= m2
+        return SurvResult("consistent" if ok else "impossible", f"{ci_low} <= median",
+                          f"the median {center} lies {'inside' if ok else 'below'} its CI "
+                          f"({ci_low}-not reached).")
     m1, m2 = printed_box(center, rounding)
     l1, _ = printed_box(ci_low, rounding)
     _, u2 = printed_box(ci_high, rounding)
@@ -90,6 +104,9 @@ def median_followup(center: str, n: int, followup: FollowUp | None, *, ci_high: 
     """
     if followup is None:
         return SurvResult("not testable", "", "the ledger states no accrual window or cut-off.")
+    if not_reached(center):
+        return SurvResult("not testable", "", "the median was not reached: the follow-up ends "
+                          "before half the patients had an event, which any window allows.")
     m1, _ = printed_box(center, rounding, low=0.0)
     q = followup.share_beyond(m1)
     values = {"max_fu": followup.max_fu, "min_fu": followup.min_fu, "q": q,
@@ -102,7 +119,7 @@ def median_followup(center: str, n: int, followup: FollowUp | None, *, ci_high: 
                           f"the median {center} {followup.unit} is beyond the longest possible "
                           f"follow-up ({followup.max_fu:.1f} {followup.unit}, accrual from "
                           f"{followup.accrual_start} to cut-off {followup.cutoff}).", values)
-    if _text(ci_high):
+    if _text(ci_high) and not not_reached(ci_high):
         u1, _ = printed_box(ci_high, rounding, low=0.0)
         if u1 > followup.max_fu:
             return SurvResult("impossible", expected,
@@ -149,6 +166,8 @@ def median_ci_events(center: str, ci_low: str, ci_high: str, n: int, *,
     """
     if not (_text(ci_low) and _text(ci_high)):
         return SurvResult("not testable", "", "no CI printed here.")
+    if any(not_reached(x) for x in (center, ci_low, ci_high)):
+        return SurvResult("not testable", "", "a limit or the median was not reached.")
     z = z_for_level(ci_level)
     l1, l2 = printed_box(ci_low, rounding, low=1e-300)
     u1, u2 = printed_box(ci_high, rounding, low=1e-300)
@@ -234,7 +253,8 @@ def _finding(ledger, row, check, res, category="statistical") -> Finding:
     return Finding(study=ledger.study, area=AREA, check=check,
                    item=f"median {row['endpoint']} ({row['population']})", verdict=res.verdict,
                    category=category, locators=tuple(row["locators"]), printed=row["printed"],
-                   expected=res.expected, explanation=res.explanation, quantity=row["quantity"])
+                   expected=res.expected, explanation=res.explanation, quantity=row["quantity"],
+                   assumptions=res.assumptions)
 
 
 def distinct_medians(ledger: Ledger) -> pd.DataFrame:
@@ -260,7 +280,7 @@ def printed_median_table(ledger: Ledger) -> pd.DataFrame:
         return pd.DataFrame(columns=["endpoint", "median", "ci_low", "ci_high"])
     m = m[m["population"] == "all"].assign(_ci=lambda d: (d["ci_low"] == "").astype(int))
     m = m.sort_values("_ci", kind="mergesort").drop_duplicates("endpoint")
-    num = lambda t: parse_printed(t).value if _text(t) else np.nan  # noqa: E731
+    num = lambda t: parse_printed(t).value if _text(t) and not not_reached(t) else np.nan  # noqa: E731
     return pd.DataFrame({"endpoint": m["endpoint"], "median": [num(x) for x in m["center"]],
                          "ci_low": [num(x) for x in m["ci_low"]],
                          "ci_high": [num(x) for x in m["ci_high"]]}).reset_index(drop=True)
@@ -278,7 +298,7 @@ def check_medians(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
         row["locators"] = list(dict.fromkeys(loc for locs in g["locators"] for loc in locs))
         out.append(_finding(ledger, row, "median_followup",
                             median_followup(row["center"], int(row["n"]), fu,
-                                            ci_high=row["ci_high"], rounding=rounding),
+                                            ci_high=row["ci_high"], rounding=rule_of(rounding, row)),
                             category="design"))
     for _, row in dm.iterrows():
         n = int(row["n"])
@@ -286,9 +306,181 @@ def check_medians(ledger: Ledger, rounding: str = "auto") -> list[Finding]:
         if has_ci:
             out.append(_finding(ledger, row, "median_in_ci",
                                 median_in_ci(row["center"], row["ci_low"], row["ci_high"],
-                                             rounding=rounding)))
+                                             rounding=rule_of(rounding, row))))
             out.append(_finding(ledger, row, "median_ci_events",
                                 median_ci_events(row["center"], row["ci_low"], row["ci_high"], n,
                                                  followup=fu, ci_level=row["ci_level"] or "95",
-                                                 rounding=rounding)))
+                                                 rounding=rule_of(rounding, row))))
     return out
+
+
+# --------------------------------------------------------------------------- landmarks
+
+from ..core.units import DAYS_PER_UNIT  # noqa: E402
+
+
+def landmark_vs_median(median: str, median_unit: str, rate: str, landmark: str,
+                       landmark_unit: str, *, rounding: str = "half_up") -> SurvResult:
+    """Does a landmark survival rate S(t) agree with the median m of the same curve?
+
+    S(t) > 50% means the curve is above one half at t, so m > t; S(t) < 50% means m < t (the
+    Kaplan-Meier median is the first time S drops to 0.5 or below). A rate whose rounding box
+    contains 50 is not testable. A median not reached means S(t) >= 50% at every observed t.
+    """
+    if not all(_text(x) for x in (median, rate, landmark)):
+        return SurvResult("not testable", "", "the median, the rate or its landmark is not printed.")
+    if median_unit not in DAYS_PER_UNIT or landmark_unit not in DAYS_PER_UNIT:
+        return SurvResult("not testable", "", "time units that cannot be compared.")
+    t = parse_printed(landmark).value * DAYS_PER_UNIT[landmark_unit] / DAYS_PER_UNIT[median_unit]
+    r1, r2 = printed_box(rate, rounding, low=0.0, high=100.0)
+    expected = f"S({landmark} {landmark_unit}) {'>' if r1 > 50 else '<'} 50% <=> median vs {t:.3g} {median_unit}"
+    if r1 <= 50 <= r2:
+        return SurvResult("not testable", "", f"the rate {rate}% may be 50%: the median may be "
+                          f"{landmark} {landmark_unit}.")
+    if not_reached(median):
+        if r2 < 50:
+            return SurvResult("impossible", expected, f"S({landmark} {landmark_unit}) = {rate}% is "
+                              "below one half, so the median was reached, but it is printed as not "
+                              "reached.")
+        return SurvResult("consistent", expected, "a median not reached and a rate above one half.")
+    m1, m2 = printed_box(median, rounding, low=0.0)
+    if r1 > 50 and m2 <= t:
+        return SurvResult("impossible", expected,
+                          f"S({landmark} {landmark_unit}) = {rate}% is above one half, so the "
+                          f"median must exceed {landmark} {landmark_unit}, but it is printed as "
+                          f"{median} {median_unit}.")
+    if r2 < 50 and m1 > t:
+        return SurvResult("impossible", expected,
+                          f"S({landmark} {landmark_unit}) = {rate}% is below one half, so the "
+                          f"median must be at most {landmark} {landmark_unit}, but it is printed as "
+                          f"{median} {median_unit}.")
+    return SurvResult("consistent", expected,
+                      f"S({landmark} {landmark_unit}) = {rate}% and the median {median} "
+                      f"{median_unit} are on the same side of one half.")
+
+
+def _landmarks(ledger) -> pd.DataFrame:
+    s = ledger.survival
+    if s.empty or "landmark" not in s.columns:
+        return s.iloc[0:0]
+    return s[(s["statistic"] == "rate") & (s["landmark"].astype(str).str.strip() != "")]
+
+
+def check_landmarks(ledger, rounding="half_up") -> list[Finding]:
+    """Every landmark rate against every median of the same endpoint and population."""
+    out = []
+    meds = medians(ledger)
+    for _, r in _landmarks(ledger).iterrows():
+        same = meds[(meds["endpoint"] == r["endpoint"]) & (meds["population"] == r["population"])]
+        for _, m in same.drop_duplicates(["center", "unit"]).iterrows():
+            res = landmark_vs_median(m["center"], m["unit"], r["center"], r["landmark"],
+                                     _text(r.get("landmark_unit")) or m["unit"],
+                                     rounding=rule_of(rounding, r))
+            row = r.copy()
+            row["locators"] = [r["locator"], m["locator"]]
+            row["printed"] = f"{r['printed']} | median {m['printed']}"
+            out.append(_finding(ledger, row, "landmark_vs_median", res))
+    return out
+
+
+def check_landmarks_followup(ledger, rounding="half_up") -> list[Finding]:
+    """A landmark rate must lie within the longest potential follow-up."""
+    fu = study_followup(ledger)
+    out = []
+    for _, r in _landmarks(ledger).iterrows():
+        unit = _text(r.get("landmark_unit")) or (fu.unit if fu else "")
+        row = r.copy()
+        row["locators"] = [r["locator"]]
+        if fu is None or unit not in DAYS_PER_UNIT:
+            res = SurvResult("not testable", "", "no accrual window and cut-off, or no time unit.")
+        else:
+            t = parse_printed(r["landmark"]).value * DAYS_PER_UNIT[unit] / DAYS_PER_UNIT[fu.unit]
+            expected = f"landmark <= longest follow-up {fu.max_fu:.1f} {fu.unit}"
+            if t > fu.max_fu:
+                res = SurvResult("impossible", expected,
+                                 f"the landmark {r['landmark']} {unit} lies beyond the longest "
+                                 f"possible follow-up ({fu.max_fu:.1f} {fu.unit}).")
+            else:
+                res = SurvResult("consistent", expected,
+                                 f"the landmark {r['landmark']} {unit} lies within the follow-up.")
+        out.append(_finding(ledger, row, "landmark_within_followup", res, category="design"))
+    return out
+
+
+# --------------------------------------------------------------------------- the registry
+
+from .hazard import honest  # noqa: E402
+from .registry import Example, register  # noqa: E402
+
+_KM = ("Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. "
+       "J Am Stat Assoc 1958;53:457-481")
+
+
+def _median(center, lo="", hi="", quantity="survival.os.median", **kw):
+    return {"quantity": quantity, "endpoint": "OS", "statistic": "median", "center": center,
+            "ci_low": lo, "ci_high": hi, "ci_level": "95" if lo else "", "unit": "months",
+            "n": "100", "population": "all", "source": "results", "locator": "Results ¶1", **kw}
+
+
+_DATES = [{"quantity": "design.accrual", "kind": "dates", "parameter": "accrual", "value": "2018-01",
+           "value_high": "2019-12", "comparator": "range", "source": "methods", "locator": "Methods ¶1"},
+          {"quantity": "design.data_cutoff", "kind": "dates", "parameter": "data_cutoff",
+           "value": "2021-12", "comparator": "=", "source": "methods", "locator": "Methods ¶2"}]
+
+
+@register(
+    "median_in_ci", family="survival", title="Each printed median lies inside its own CI",
+    reads=["survival"], assumptions=["arithmetic", "rounding_rule_inferred"], items=["4.9"],
+    reference=_KM, category="statistical", formula="L <= median <= U",
+    examples=[Example("pass", tables={"survival": [_median("12.0", "10.1", "14.2")]}),
+              Example("flag", tables={"survival": [_median("16.0", "10.1", "14.2")]})])
+def median_in_ci_check(ctx) -> list[Finding]:
+    """:func:`median_in_ci` on every distinct printed median with a CI."""
+    return [f for f in honest(ctx, check_medians) if f.check == "median_in_ci"]
+
+
+@register(
+    "median_followup", family="survival",
+    title="Each median (and its upper limit) could be observed within the accrual and cut-off",
+    reads=["survival"], assumptions=["arithmetic", "rounding_rule_inferred"], items=["4.1", "4.9"],
+    reference=_KM + "; a Kaplan-Meier curve ends at the last observation", category="design",
+    formula="median <= longest potential follow-up (cut-off - accrual start)",
+    examples=[Example("pass", meta={"time_unit": "months"}, tables={"survival": [_median("12.0")], "design": _DATES}),
+              Example("flag", meta={"time_unit": "months"}, tables={"survival": [_median("60.0")], "design": _DATES})])
+def median_followup_check(ctx) -> list[Finding]:
+    """:func:`median_followup` once per printed median value. (:func:`median_ci_events` is
+    evidence for notebook 03's Monte Carlo, not a check: a width alone cannot decide.)"""
+    return [f for f in honest(ctx, check_medians) if f.check == "median_followup"]
+
+
+@register(
+    "landmark_vs_median", family="survival",
+    title="Landmark survival rates agree with the median of the same curve",
+    reads=["survival"], assumptions=["arithmetic", "rounding_rule_inferred"], items=["4.9", "4.10"],
+    reference=_KM + "; S(t) > 1/2 at t means the median exceeds t", category="statistical",
+    formula="S(t) > 50% => median > t; S(t) < 50% => median < t",
+    examples=[Example("pass", tables={"survival": [_median("12.0"), _median(
+                  "62", quantity="survival.os.rate_1y", statistic="rate", unit="percent",
+                  landmark="1", landmark_unit="years")]}),
+              Example("flag", tables={"survival": [_median("8.0"), _median(
+                  "62", quantity="survival.os.rate_1y", statistic="rate", unit="percent",
+                  landmark="1", landmark_unit="years")]})])
+def landmark_vs_median_check(ctx) -> list[Finding]:
+    """:func:`landmark_vs_median` on every landmark rate and median of one endpoint."""
+    return honest(ctx, check_landmarks)
+
+
+@register(
+    "landmark_within_followup", family="survival",
+    title="Each landmark survival rate lies within the follow-up",
+    reads=["survival"], assumptions=["arithmetic"], items=["4.1"], reference=_KM,
+    category="design", formula="landmark <= cut-off - accrual start",
+    examples=[Example("pass", meta={"time_unit": "months"}, tables={"survival": [_median(
+                  "62", quantity="survival.os.rate_1y", statistic="rate", unit="percent",
+                  landmark="1", landmark_unit="years")], "design": _DATES}),
+              Example("flag", meta={"time_unit": "months"}, tables={"survival": [_median(
+                  "40", quantity="survival.os.rate_5y", statistic="rate", unit="percent",
+                  landmark="5", landmark_unit="years")], "design": _DATES})])
+def landmark_within_followup_check(ctx) -> list[Finding]:
+    """:func:`check_landmarks_followup`."""
+    return check_landmarks_followup(ctx.ledger, ctx.policy)
