@@ -26,8 +26,8 @@ def _run(tmp_path, monkeypatch, name, **params):
 def test_a_non_default_rounding_rule_reaches_the_notebook_and_changes_verdicts(tmp_path, monkeypatch):
     default_text, default = _run(tmp_path, monkeypatch, "default")
     trunc_text, trunc = _run(tmp_path, monkeypatch, "truncate", rounding="truncate")
-    assert "rule in force: half_up" in default_text
-    assert "rule in force: truncate" in trunc_text
+    assert "study rule: half_up" in default_text
+    assert "study rule: truncate" in trunc_text
     assert '"injected-parameters"' in trunc_text          # papermill injected the override
     # 5/120 = 4.1667 prints as 4.2 when rounded, as 4.1 when truncated
     key = ("percent_count", "Nausea >=3")
