@@ -382,8 +382,9 @@ class AssessmentReading:
             span = (f"{self.weeks_low:g} to {self.weeks_high:g} weeks (about "
                     f"{self.months(self.weeks_low):.1f} to {self.months(self.weeks_high):.1f} "
                     f"months)")
+        later = "1 interval" if self.gaps == 1 else f"{self.gaps} intervals"
         return (f"{self.interval_text()}, the first at baseline: the last required one comes "
-                f"{self.gaps} intervals later, after {span}")
+                f"{later} later, after {span}")
 
 
 def assessment_reading(ledger: Ledger) -> AssessmentReading | None:
