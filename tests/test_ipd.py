@@ -118,10 +118,20 @@ def test_unknown_source_name():
         load_ipd("no_such_dataset")
 
 
+def test_a_stray_word_in_a_numeric_column_is_refused_at_load_not_dropped(tmp_path):
+    # 'old' among ages: refused with its line and column, never read as a missing value
+    expect(broken(tmp_path, [GOOD[0], GOOD[1], "P3,7,1,PR,first,0,old"]), line=4, field="age",
+           words="'old' is not a number")
+
+
 def test_non_numeric_covariate_stops_the_cox_model_with_line_and_field(tmp_path):
+    # a frame that bypassed validation (read, not validated) still stops the Cox model with a place
+    from helpers.cohort.ipd import read_ipd_csv
     from helpers.cohort.survival import cox_univariable
 
-    df = load_ipd(str(broken(tmp_path, [GOOD[0], GOOD[1], "P3,7,1,PR,first,0,old"])))
+    df = read_ipd_csv(broken(tmp_path, [GOOD[0], GOOD[1], "P3,7,1,PR,first,0,old"]))
+    df["os_time"] = df["os_time"].astype(float)
+    df["os_event"] = df["os_event"].astype(int)
     spec = {"covariates": {"Age": {"column": "age", "type": "continuous"}}}
     with pytest.raises(PatientDataError) as info:
         cox_univariable(df, spec, "OS")

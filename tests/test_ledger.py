@@ -60,78 +60,42 @@ def test_missing_column(tiny_copy):
     assert err.field == "denominator"
 
 
-def test_non_numeric_text_where_a_number_is_needed(tiny_copy):
+# (file, row_id, column, bad value, words the message must hold besides file, line and field)
+CELL_ERRORS = [
+    ("counts.csv", "c2", "percent", "4O.0", ["row_id c2", "'4O.0' is not a number"]),
+    ("counts.csv", "c3", "count", "90.5", ["not a whole number"]),
+    ("adverse_events.csv", "a1", "percent", "125.0", ["outside 0-100"]),
+    ("counts.csv", "c1", "count", "201", ["above its denominator 200"]),
+    ("survival.csv", "v1", "ci_low", "9.9", ["above the upper limit"]),
+    ("hazard_ratios.csv", "h2", "hr", "0", ["not above 0"]),
+    ("hazard_ratios.csv", "h2", "hr", "-1.2", ["not above 0"]),
+    ("hazard_ratios.csv", "h2", "p", "1.2", ["outside [0, 1]"]),
+    ("hazard_ratios.csv", "h2", "p", "-0.01", ["outside [0, 1]"]),
+    ("counts.csv", "c2", "row_id", "c1", ["'c1' is used twice"]),
+    ("counts.csv", "c4", "locator", "", ["required field is empty"]),
+    ("hazard_ratios.csv", "h2", "model", "multivariate", ["'multivariate' is not one of"]),
+    ("counts.csv", "c7", "definition", "", ["required when role is 'rate'"]),
+    ("survival.csv", "v1", "ci_level", "0.95", ["percentage in (50, 100)", "a percentage: 95"]),
+    ("counts.csv", "c1", "count", "1,20", ["not a thousands separator"]),
+    ("survival.csv", "v1", "center", "-8.0", ["negative"]),
+]
+
+
+@pytest.mark.parametrize("file,row_id,column,value,words", CELL_ERRORS,
+                         ids=[f"{f}-{c}-{v or 'empty'}" for f, _, c, v, _ in CELL_ERRORS])
+def test_a_bad_cell_is_refused_naming_file_line_row_and_field(tiny_copy, file, row_id, column,
+                                                              value, words):
     root, d = tiny_copy
-    line = edit_cell(d / "counts.csv", "c2", "percent", "4O.0")
-    _expect(root, ["counts.csv", f"line {line}", "row_id c2", "field 'percent'", "'4O.0' is not a number"])
-
-
-def test_non_integer_count(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "counts.csv", "c3", "count", "90.5")
-    _expect(root, ["counts.csv", f"line {line}", "field 'count'", "not a whole number"])
-
-
-def test_percentage_over_100(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "adverse_events.csv", "a1", "percent", "125.0")
-    _expect(root, ["adverse_events.csv", f"line {line}", "field 'percent'", "outside 0-100"])
-
-
-def test_count_over_its_denominator(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "counts.csv", "c1", "count", "201")
-    _expect(root, ["counts.csv", f"line {line}", "field 'count'", "above its denominator 200"])
-
-
-def test_ci_lower_above_upper(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "survival.csv", "v1", "ci_low", "9.9")
-    _expect(root, ["survival.csv", f"line {line}", "field 'ci_low'", "above the upper limit"])
-
-
-@pytest.mark.parametrize("value", ["0", "-1.2"])
-def test_hazard_ratio_not_above_zero(tiny_copy, value):
-    root, d = tiny_copy
-    line = edit_cell(d / "hazard_ratios.csv", "h2", "hr", value)
-    _expect(root, ["hazard_ratios.csv", f"line {line}", "field 'hr'", "not above 0"])
-
-
-@pytest.mark.parametrize("value", ["1.2", "-0.01"])
-def test_p_outside_unit_interval(tiny_copy, value):
-    root, d = tiny_copy
-    line = edit_cell(d / "hazard_ratios.csv", "h2", "p", value)
-    _expect(root, ["hazard_ratios.csv", f"line {line}", "field 'p'", "outside [0, 1]"])
-
-
-def test_duplicated_row_key_within_a_file(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "counts.csv", "c2", "row_id", "c1")
-    _expect(root, ["counts.csv", f"line {line}", "field 'row_id'", "'c1' is used twice"])
+    line = edit_cell(d / file, row_id, column, value)
+    err = _expect(root, [file, f"line {line}", f"field '{column}'", *words])
+    assert (err.line, err.field) == (line, column)
+    assert len(err.problems) == 1, str(err)
 
 
 def test_duplicated_row_key_across_files(tiny_copy):
     root, d = tiny_copy
     edit_cell(d / "survival.csv", "v1", "row_id", "c1")
     _expect(root, ["survival.csv", "'c1' is used twice", "counts.csv line 2"])
-
-
-def test_empty_required_field(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "counts.csv", "c4", "locator", "")
-    _expect(root, ["counts.csv", f"line {line}", "field 'locator'", "required field is empty"])
-
-
-def test_value_outside_its_allowed_set(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "hazard_ratios.csv", "h2", "model", "multivariate")
-    _expect(root, ["hazard_ratios.csv", f"line {line}", "field 'model'", "'multivariate' is not one of"])
-
-
-def test_rate_without_definition(tiny_copy):
-    root, d = tiny_copy
-    line = edit_cell(d / "counts.csv", "c7", "definition", "")
-    _expect(root, ["counts.csv", f"line {line}", "field 'definition'", "required when role is 'rate'"])
 
 
 def test_study_yaml_naming_another_study(tiny_copy):

@@ -2,11 +2,14 @@
 
 ``load_ipd(source, ...)`` takes a CSV path, or the name of a registered source (``"synthetic"``
 and bundled datasets register themselves with :func:`register_source`). Every source goes through
-:func:`validate_ipd`, so a broken file stops with one message naming file, line and field.
+:func:`validate_ipd`, so a broken file stops with every problem at once, one message each naming
+file, line and field. :func:`validate_ipd_file` returns the problems of a CSV instead (the runner's
+check before any kernel starts, through :func:`helpers.ledger.load.validate_inputs`).
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import Callable
@@ -14,8 +17,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..core.errors import PatientDataError
+from ..core.errors import PatientDataError, Problem, ValidationReport
 from ..core.paths import relative_to_root
+from ..core.units import DAYS_PER_UNIT
 
 RESPONSES = ("CR", "PR", "SD", "PD", "NE")
 LINES = ("first", "later")
@@ -46,102 +50,324 @@ def _import_builtin_sources() -> None:
                 raise
 
 
-def read_ipd_csv(path: str | Path) -> pd.DataFrame:
-    """Read a patient file as text columns; empty file and bad encoding stop with a clear message."""
-    path = Path(path)
-    shown = relative_to_root(path)
+_MISSING = ("", "NA", "N/A", "NaN", "nan", ".", "NULL")   # read as missing in numeric columns
+MAX_YEARS = 200           # no follow-up time is longer: a longer one is an entry slip
+CAP_PER_KIND = 50         # problems listed per column and kind; the rest are counted in one line
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+class _Problems:
+    """Every problem of one patient file; more than CAP_PER_KIND of one kind are summarised."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.items: list[Problem] = []
+        self._more: dict = {}
+
+    def add(self, problem: str, *, line: int | None = None, field: str | None = None) -> None:
+        self.items.append(Problem(self.file, problem, line=line, field=field,
+                                  kind="patient data"))
+
+    def many(self, line, idx, field: str, message: Callable[[int], str], code: str) -> None:
+        """One problem per row index in ``idx`` (``message(i)`` says what), at most
+        CAP_PER_KIND of them; the rest are counted in one more problem."""
+        idx = np.asarray(idx)
+        for i in idx[:CAP_PER_KIND]:
+            self.add(message(int(i)), line=int(line[i]), field=field)
+        if len(idx) > CAP_PER_KIND:
+            self.add(f"... and {len(idx) - CAP_PER_KIND} more rows with the same problem "
+                     f"({code})", field=field)
+
+    def report(self) -> ValidationReport:
+        return ValidationReport(self.items)
+
+
+def _detect_separator(first_line: str) -> str:
+    """The separator of a patient file, from its header line: the commonest of comma, semicolon
+    and tab (a comma on a tie)."""
+    counts = {sep: first_line.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=lambda s: (counts[s], s == ","))
+    return best if counts[best] else ","
+
+
+def _read(path: Path, shown: str, problems: _Problems) -> pd.DataFrame | None:
     if not path.is_file():
-        raise PatientDataError(shown, "file not found")
+        problems.add("file not found")
+        return None
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PatientDataError(shown, f"not UTF-8 text (byte {exc.start}: {exc.reason}); "
-                                      "save the file as UTF-8") from None
+        problems.add(f"not UTF-8 text (byte {exc.start}: {exc.reason}); save the file as UTF-8")
+        return None
     if not text.strip():
-        raise PatientDataError(shown, "empty file")
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    if df.empty:
-        raise PatientDataError(shown, "has a header but no patients")
+        problems.add("empty file")
+        return None
+    first = text.split("\n", 1)[0]
+    sep = _detect_separator(first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    width = 0
+    try:
+        for row in reader:
+            if header is None:
+                header = [c.strip() for c in row]
+                width = len(header)
+            elif any(c.strip() for c in row):
+                if len(row) != width:
+                    problems.add(f"has {len(row)} fields but the header has {width} (a ragged "
+                                 f"row, or an unquoted '{sep}' inside a value)", line=start)
+                else:
+                    rows.append(row)
+                    lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        why = str(exc)
+        if "end of data" in why or "EOF" in why:
+            why = (f"unclosed quote: the quoted field that starts on line {start} runs to the end "
+                   f"of the file")
+        problems.add(f"not valid CSV ({why}); later rows were not read", line=start)
+    header = header or []
+    if sep != "," and "id" not in header:
+        problems.add(f"looks {_SEPARATORS[sep]}-separated, but has no 'id' column", field="id")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if name == "":
+            problems.add(f"column {i} of the header has no name", line=1)
+        elif name in seen:
+            problems.add(f"column '{name}' appears twice in the header (columns {seen[name]} and "
+                         f"{i}); each column needs its own name", line=1, field=name)
+        else:
+            seen[name] = i
+    if header and not rows and not problems.items:
+        problems.add("has a header but no patients")
+    if problems.items:
+        return None
+    df = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header)
+    df.attrs["file"] = shown
+    df.attrs["separator"] = _SEPARATORS[sep]
+    if lines != list(range(2, len(lines) + 2)):   # blank lines or quoted line breaks
+        df.attrs["lines"] = np.asarray(lines, dtype=np.int64)
     return df
 
 
-def validate_ipd(df: pd.DataFrame, file: str = "<patient data>") -> pd.DataFrame:
-    """Check a patient frame against the schema and return it with typed columns.
+def read_ipd_csv(path: str | Path) -> pd.DataFrame:
+    """Read a patient file as text columns, with every structural problem at once.
 
-    Line numbers in messages count the header as line 1, as in a spreadsheet.
+    The separator is detected from the header (comma, semicolon or tab); ragged rows, unclosed
+    quotes, unnamed or repeated columns, an empty file or bad encoding stop with one message per
+    problem, each naming file and line (:class:`~helpers.core.errors.PatientDataErrors`).
     """
+    path = Path(path)
+    shown = relative_to_root(path)
+    problems = _Problems(shown)
+    df = _read(path, shown, problems)
+    problems.report().raise_if_any()
+    return df
+
+
+def _line_of(df: pd.DataFrame):
+    """File line of each row (header = line 1)."""
+    lines = df.attrs.get("lines")
+    if lines is not None and len(lines) == len(df):
+        return np.asarray(lines)
+    return np.arange(len(df)) + 2
+
+
+def _numeric(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Values as floats (missing tokens -> NaN) and the mask of non-empty values that are not
+    numbers."""
+    text = series.astype(str).str.strip()
+    missing = text.isin(_MISSING) | series.isna().to_numpy()
+    values = pd.to_numeric(text.where(~missing, np.nan), errors="coerce")
+    bad = (values.isna() & ~missing).to_numpy()
+    return values.astype(float), bad
+
+
+def _max_time(time_unit: str | None) -> tuple[float, str]:
+    if time_unit in DAYS_PER_UNIT:
+        limit = MAX_YEARS * DAYS_PER_UNIT["years"] / DAYS_PER_UNIT[time_unit]
+        return limit, f"{MAX_YEARS} years ({limit:,.0f} {time_unit})"
+    limit = MAX_YEARS * DAYS_PER_UNIT["years"]
+    return limit, f"{MAX_YEARS} years even in days ({limit:,.0f})"
+
+
+def _validate(df: pd.DataFrame, file: str, problems: _Problems, time_unit: str | None,
+              covariates: dict | None) -> pd.DataFrame:
     df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
-
-    def fail(i, col, problem):
-        raise PatientDataError(file, problem, line=int(i) + 2, field=col)
+    line = _line_of(df)
+    sep = df.attrs.get("separator", "comma")
+    decimal_hint = (" (a decimal comma? the file is semicolon-separated: write decimals with a "
+                    "point)") if sep == "semicolon" else ""
+    dup = pd.Index(df.columns).duplicated()
+    for name in pd.Index(df.columns)[dup].unique():
+        problems.add(f"column '{name}' appears more than once; each column needs its own name",
+                     line=1, field=name)
+    if dup.any():
+        df = df.loc[:, ~dup]
 
     if "id" not in df.columns:
-        raise PatientDataError(file, "missing required column", field="id")
-    ids = df["id"].astype(str).str.strip()
-    for i in np.flatnonzero((ids == "") | ids.isin(["nan", "None"])):
-        fail(i, "id", "empty patient id")
-    dup = ids.duplicated(keep="first")
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        first = int(np.flatnonzero(ids == ids.iloc[i])[0])
-        fail(i, "id", f"duplicated patient id (first seen on line {first + 2})")
-    df["id"] = ids
+        hint = ""
+        if len(df.columns) == 1 and any(s in df.columns[0] for s in (";", "\t")):
+            which = "semicolon" if ";" in df.columns[0] else "tab"
+            hint = f" (the file looks {which}-separated)"
+        problems.add("missing required column" + hint, field="id")
+    else:
+        ids = df["id"].astype(str).str.strip()
+        empty = ((ids == "") | ids.isin(["nan", "None"]) | df["id"].isna()).to_numpy()
+        problems.many(line, np.flatnonzero(empty), "id", lambda i: "empty patient id", "empty id")
+        dup_ids = ids.duplicated(keep="first").to_numpy() & ~empty
+        if dup_ids.any():
+            firsts = ~ids.duplicated(keep="first").to_numpy()
+            first_line = dict(zip(ids[firsts], line[firsts]))
+            idx = np.flatnonzero(dup_ids)
+            problems.many(line, idx, "id", lambda i: f"duplicated patient id (first seen on line "
+                                                     f"{first_line[ids.iloc[i]]})",
+                          "duplicated id")
+        df["id"] = ids
 
+    limit, limit_text = _max_time(time_unit)
     for time_col, event_col in SURVIVAL_PAIRS.values():
         present = [c for c in (time_col, event_col) if c in df.columns]
         if len(present) == 1:
             missing = event_col if present[0] == time_col else time_col
-            raise PatientDataError(file, f"missing required column (needed with '{present[0]}')",
-                                   field=missing)
+            problems.add(f"missing required column (needed with '{present[0]}')", field=missing)
+            continue
         if not present:
             continue
-        times = pd.to_numeric(df[time_col], errors="coerce")
-        for i in np.flatnonzero(times.isna().to_numpy()):
-            fail(i, time_col, f"'{df[time_col].iloc[i]}' is not a number")
-        for i in np.flatnonzero((times < 0).to_numpy()):
-            fail(i, time_col, f"negative time {df[time_col].iloc[i]}")
-        events = pd.to_numeric(df[event_col], errors="coerce")
-        bad = ~events.isin([0, 1])
-        for i in np.flatnonzero(bad.to_numpy()):
-            fail(i, event_col, f"'{df[event_col].iloc[i]}' is not 0 or 1")
-        df[time_col] = times.astype(float)
-        df[event_col] = events.astype(int)
+        raw = df[time_col].astype(str).str.strip()
+        times = pd.to_numeric(raw, errors="coerce").astype(float)
+        arr = times.to_numpy()
+        nan = np.isnan(arr)
+        idx = np.flatnonzero(nan)
+        problems.many(line, idx, time_col,
+                      lambda i: ("empty time" if raw.iloc[i] == "" else
+                                 f"'{raw.iloc[i]}' is not a number")
+                      + decimal_hint * ("," in raw.iloc[i]), "not a number")
+        with np.errstate(invalid="ignore"):
+            inf = np.isinf(arr)
+            idx = np.flatnonzero(inf)
+            problems.many(line, idx, time_col, lambda i: f"'{raw.iloc[i]}' is not a finite time",
+                          "infinite")
+            idx = np.flatnonzero(~nan & ~inf & (arr < 0))
+            problems.many(line, idx, time_col, lambda i: f"negative time {raw.iloc[i]}",
+                          "negative time")
+            idx = np.flatnonzero(~nan & ~inf & (arr > limit))
+            problems.many(line, idx, time_col,
+                          lambda i: f"time {raw.iloc[i]} is more than {limit_text}: not a "
+                                    f"follow-up time (check the unit)", "absurd time")
+        events = pd.to_numeric(df[event_col].astype(str).str.strip(), errors="coerce")
+        bad = ~events.isin([0, 1]).to_numpy()
+        idx = np.flatnonzero(bad)
+        problems.many(line, idx, event_col, lambda i: f"'{df[event_col].iloc[i]}' is not 0 or 1",
+                      "event")
+        if not problems.items:
+            df[time_col] = times
+            df[event_col] = events.astype(int)
 
-    if "best_response" in df.columns:
-        resp = df["best_response"].fillna("").astype(str).str.strip()
-        bad = ~resp.isin([*RESPONSES, ""])
-        for i in np.flatnonzero(bad.to_numpy()):
-            fail(i, "best_response", f"unknown response category '{resp.iloc[i]}' "
-                                     f"(one of {', '.join(RESPONSES)} or empty)")
-        df["best_response"] = resp
-    if "line" in df.columns:
-        line = df["line"].fillna("").astype(str).str.strip()
-        bad = ~line.isin([*LINES, ""])
-        for i in np.flatnonzero(bad.to_numpy()):
-            fail(i, "line", f"unknown line of therapy '{line.iloc[i]}' (one of {', '.join(LINES)} or empty)")
-        df["line"] = line
+    for col, allowed, what in (("best_response", RESPONSES, "response category"),
+                               ("line", LINES, "line of therapy")):
+        if col not in df.columns:
+            continue
+        values = df[col].fillna("").astype(str).str.strip()
+        bad = (~values.isin([*allowed, ""])).to_numpy()
+        idx = np.flatnonzero(bad)
+        problems.many(line, idx, col, lambda i: f"unknown {what} '{values.iloc[i]}' (one of "
+                                                f"{', '.join(allowed)} or empty)", what)
+        df[col] = values
     for col in [c for c in df.columns if c.startswith(AE_PREFIX)]:
-        grade = pd.to_numeric(df[col], errors="coerce")
-        bad = grade.isna() | ~grade.isin([0, 1, 2, 3, 4, 5])
-        for i in np.flatnonzero(bad.to_numpy()):
-            fail(i, col, f"'{df[col].iloc[i]}' is not a CTCAE grade 0-5")
-        df[col] = grade.astype(int)
+        grade = pd.to_numeric(df[col].astype(str).str.strip(), errors="coerce")
+        bad = (grade.isna() | ~grade.isin([0, 1, 2, 3, 4, 5])).to_numpy()
+        idx = np.flatnonzero(bad)
+        problems.many(line, idx, col, lambda i: f"'{df[col].iloc[i]}' is not a CTCAE grade 0-5",
+                      "grade")
+        if not bad.any():
+            df[col] = grade.astype(int)
+
+    must_be_numeric = {}
+    for variable, item in ((covariates or {}).get("covariates") or {}).items():
+        if not isinstance(item, dict) or not item.get("column"):
+            continue
+        column = str(item["column"])
+        if column in df.columns and ("cut" in item or item.get("type") == "continuous"):
+            must_be_numeric[column] = variable
     for col in df.columns:
         if col in ("id", "best_response", "line") or col.startswith(AE_PREFIX):
             continue
-        if df[col].dtype == object:
-            numeric = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
-            if numeric.notna().sum() == (df[col] != "").sum():
-                df[col] = numeric
+        if col in {c for pair in SURVIVAL_PAIRS.values() for c in pair}:
+            continue
+        if df[col].dtype != object:
+            continue
+        values, bad = _numeric(df[col])
+        n_values = int((~values.isna()).sum())
+        n_bad = int(bad.sum())
+        if n_bad == 0:
+            if n_values:
+                inf = np.isinf(values.to_numpy())
+                idx = np.flatnonzero(inf)
+                problems.many(line, idx, col, lambda i: f"'{df[col].iloc[i]}' is not a finite "
+                                                        f"number", "infinite")
+                df[col] = values
+            continue
+        if col in must_be_numeric or n_values >= n_bad:
+            why = (f"'{col}' is numeric for '{must_be_numeric[col]}' (covariates.yaml)"
+                   if col in must_be_numeric else f"the other values of '{col}' are numbers")
+            idx = np.flatnonzero(bad)
+            problems.many(line, idx, col,
+                          lambda i: f"'{str(df[col].iloc[i]).strip()}' is not a number ({why}; "
+                                    f"leave a missing value empty)"
+                                    + decimal_hint * ("," in str(df[col].iloc[i])), "not a number")
     return df.reset_index(drop=True)
+
+
+def validate_ipd(df: pd.DataFrame, file: str = "<patient data>", *,
+                 time_unit: str | None = None, covariates: dict | None = None) -> pd.DataFrame:
+    """Check a patient frame against the schema and return it with typed columns.
+
+    Every problem is collected and raised at once (one line each, naming file, line and field;
+    line numbers count the header as line 1, as in a spreadsheet). ``time_unit`` (the study's)
+    bounds the times at 200 years; without it, at 200 years in days. ``covariates`` (a study's
+    ``covariates.yaml``) names the columns that must be numeric (a ``cut`` or a continuous
+    covariate; a missing covariate column is left to the analysis that needs it).
+    """
+    problems = _Problems(file)
+    out = _validate(df, file, problems, time_unit, covariates)
+    problems.report().raise_if_any()
+    for key in ("file", "separator", "lines"):
+        if key in df.attrs:
+            out.attrs[key] = df.attrs[key]
+    return out
+
+
+def validate_ipd_file(path: str | Path, *, time_unit: str | None = None,
+                      covariates: dict | None = None) -> ValidationReport:
+    """Every problem of a patient file (empty report when it is valid): reading, then the schema.
+
+    Example
+    -------
+    >>> validate_ipd_file("no/such/file.csv").messages
+    ['no/such/file.csv: file not found']
+    """
+    path = Path(path)
+    shown = relative_to_root(path)
+    problems = _Problems(shown)
+    df = _read(path, shown, problems)
+    if df is not None:
+        _validate(df, shown, problems, time_unit, covariates)
+    return problems.report()
 
 
 def load_ipd(source: str, **kwargs) -> pd.DataFrame:
     """Load patient-level data from a registered name or a CSV path, validated.
 
     ``kwargs`` go to a registered loader (e.g. ``ledger=``, ``seed=`` for the synthetic cohort).
+    A CSV file's times are bounded at 200 years in ``time_unit=`` (or the ``ledger=``'s
+    ``time_unit``; days when neither is given). Every problem is raised at once
+    (:class:`~helpers.core.errors.PatientDataErrors`, one line per problem).
     """
     _import_builtin_sources()
     if source in _SOURCES:
@@ -152,7 +378,10 @@ def load_ipd(source: str, **kwargs) -> pd.DataFrame:
     if path.suffix.lower() != ".csv" and not path.exists():
         known = ", ".join(sorted(_SOURCES)) or "none"
         raise PatientDataError(str(source), f"neither a CSV file nor a known source ({known})")
-    df = validate_ipd(read_ipd_csv(path), file=relative_to_root(path))
+    unit = kwargs.get("time_unit")
+    if unit is None and kwargs.get("ledger") is not None:
+        unit = getattr(kwargs["ledger"], "meta", {}).get("time_unit")
+    df = validate_ipd(read_ipd_csv(path), file=relative_to_root(path), time_unit=unit)
     df.attrs["file"] = relative_to_root(path)  # later messages (e.g. a covariate) name the file
     return df
 
