@@ -49,8 +49,8 @@ def parse_date(text) -> PrintedDate:
 
     Parameters
     ----------
-    text : str
-        The date as entered in the ledger.
+    text : str or datetime.date
+        The date as entered in the ledger (a ``date`` is a day).
 
     Returns
     -------
@@ -69,6 +69,8 @@ def parse_date(text) -> PrintedDate:
     >>> parse_date("2020").last.isoformat()
     '2020-12-31'
     """
+    if isinstance(text, date):
+        return PrintedDate(text.isoformat(), "day", text, text)
     t = "" if text is None else str(text).strip()
     m = _DATE.match(t)
     if not m:
