@@ -56,6 +56,8 @@ class _Problems:
         self.items: list[Problem] = []
         self._seen: Counter = Counter()
         self._first: dict = {}
+        self.meta: dict = {}
+        self.covariates: dict = {}
 
     def add(self, file: str, problem: str, *, line: int | None = None, field: str | None = None,
             row_id: str | None = None, code: str | None = None) -> None:
@@ -206,9 +208,20 @@ def _study_dir(study: str, root: Path | None) -> Path:
 
 # --------------------------------------------------------------------------- study.yaml
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that dates stay text as printed (``2020-06-15``), so that a
+    date that does not exist is reported by the schema (with its key) and keeps its precision."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def _read_meta(path: Path, shown: str, problems: _Problems) -> dict | None:
     try:
-        meta = yaml.safe_load((path / "study.yaml").read_text(encoding="utf-8")) or {}
+        meta = yaml.load((path / "study.yaml").read_text(encoding="utf-8"),
+                         Loader=_TextDatesLoader) or {}
     except UnicodeDecodeError as exc:
         problems.add(shown, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
         return None
@@ -401,6 +414,7 @@ def _frame(names: list, rows: list[tuple[int, list[str]]], spec: TableSpec, show
             continue
         records.append([line, *[row[i].strip() for i in keep]])
     df = pd.DataFrame(records, columns=["_line", *[names[i] for i in keep]])
+    df.attrs["header"] = [names[i] for i in keep]
     for col in spec.columns:
         if col not in df.columns:
             df[col] = ""
@@ -454,7 +468,7 @@ def _number(text: str, col: str, spec: TableSpec, fail) -> float | None:
 def _validate_table(df: pd.DataFrame, spec: TableSpec, shown: str,
                     problems: _Problems) -> pd.DataFrame:
     """Every rule of one table, row by row; every problem is collected."""
-    present = set(df.columns)
+    present = set(df.attrs.get("header", df.columns))
     design = spec.name == "design.csv"
     for rec in df.to_dict("records"):
         rid = rec.get("row_id") or None
@@ -654,7 +668,7 @@ def _cross_check(meta: dict | None, tables: dict[str, pd.DataFrame], files: dict
         return
     n = meta.get("n")
     rows = design[(design["kind"] == "cohort") & (design["parameter"] == "n")]
-    if isinstance(n, int) and not isinstance(n, bool) and len(rows):
+    if isinstance(n, int) and not isinstance(n, bool) and n > 0 and len(rows):
         values = [(r["value"].replace(",", ""), int(r["_line"]), r["row_id"])
                   for r in rows.to_dict("records")]
         if all(val != str(n) for val, _, _ in values):
@@ -666,6 +680,8 @@ def _cross_check(meta: dict | None, tables: dict[str, pd.DataFrame], files: dict
     if alpha not in (None, "") and not isinstance(alpha, bool) and len(rows):
         try:
             a = float(alpha)
+            if not 0 < a < 1:
+                return
             values = [(parse_printed(r["value"]).value, r["value"], int(r["_line"]))
                       for r in rows.to_dict("records")]
         except (TypeError, ValueError):
@@ -678,6 +694,7 @@ def _cross_check(meta: dict | None, tables: dict[str, pd.DataFrame], files: dict
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
     df = df.rename(columns={"_line": "line"})
+    df.attrs.pop("header", None)
     df["line"] = df["line"].astype(int)
     return df.reset_index(drop=True)
 
@@ -709,6 +726,7 @@ def _collect_ledger(study: str, root: Path | None) -> tuple[Ledger | None, _Prob
         tables[key] = _validate_table(df, spec, files[key], problems)
     _cross_check(meta, tables, files, meta_file, problems)
     covariates = _load_covariates(path, problems)
+    problems.meta, problems.covariates = meta or {}, covariates   # for validate_inputs
     if problems:
         return None, problems
     out = {key: _finish(tables[key]) if key in tables else _empty(spec)
@@ -856,17 +874,18 @@ def validate_inputs(study: str, ipd: str | None = None, *,
     (True, [])
     """
     problems = _Problems("ledger")
-    ledger = None
+    meta: dict = {}
+    covariates: dict = {}
     try:
-        ledger, found = _collect_ledger(study, Path(root) if root else None)
+        _, found = _collect_ledger(study, Path(root) if root else None)
         problems.extend(found.report())
+        meta, covariates = found.meta, found.covariates
     except LedgerError as exc:
         problems.extend(exc.problems)
     if ipd not in (None, "") and _is_patient_file(ipd):
         from ..cohort.ipd import validate_ipd_file
 
-        unit = ledger.meta.get("time_unit") if ledger is not None else None
-        covariates = ledger.covariates if ledger is not None else None
+        unit = meta.get("time_unit") if isinstance(meta.get("time_unit"), str) else None
         problems.extend(validate_ipd_file(ipd, time_unit=unit, covariates=covariates))
     return ValidationReport(problems.items)
 
