@@ -84,18 +84,35 @@ def test_p_contradicting_its_ci_is_impossible():
     assert "cannot come from the same analysis" in res.explanation
 
 
-def test_asymmetric_ci_and_hr_outside_ci_are_impossible():
-    assert hz.ci_symmetry("0.60", "0.50", "0.95").verdict == "impossible"
+def test_asymmetric_ci_rests_on_a_wald_interval_and_hr_outside_ci_is_impossible():
+    # a lopsided CI is impossible only for a Wald interval: profile or bootstrap CIs need not
+    # be symmetric (the old check called this "impossible")
+    asym = hz.ci_symmetry("0.60", "0.50", "0.95")
+    assert asym.verdict == "inconsistent" and asym.assumptions == ("wald_interval",)
     res = hz.ci_symmetry("1.45", "1.60", "2.05")
     assert res.verdict == "impossible" and "outside its own CI" in res.explanation
+    assert res.assumptions == ()
 
 
-def test_ci_narrower_than_the_group_sizes_allow_is_impossible():
+def test_ci_narrower_than_the_group_sizes_allow():
     res = hz.ci_width_bound("1.45", "1.55", n_level=50, n_reference=150)
-    assert res.verdict == "impossible"
+    assert res.verdict == "inconsistent" and res.assumptions == ("wald_interval",)
     assert res.values["var_bound"] == pytest.approx(1 / 50 + 1 / 150)
+    # printed sizes: the explanation says what they require, never "split evenly"
+    assert "with 50 and 150 patients" in res.explanation and "evenly" not in res.explanation
     even = hz.ci_width_bound("1.45", "1.55", n_total=200)
-    assert even.verdict == "impossible" and "even split" in even.values["bound_from"]
+    assert even.verdict == "inconsistent" and "even split" in even.values["bound_from"]
+    assert set(even.assumptions) == {"wald_interval", "group_sizes_assumed"}
+
+
+def test_p_against_ci_impossible_only_where_significance_disagrees():
+    # CI excludes 1 but p >= 0.05: impossible by the duality of a test and its interval
+    dual = hz.p_from_ci("1.50", "1.28", "1.70", "0.825")
+    assert dual.verdict == "impossible" and dual.assumptions == ()
+    # both say "significant" but the p is far smaller than the CI allows: rests on one Wald test
+    same_side = hz.p_from_ci("0.87", "0.72", "0.98", "<0.001")
+    assert same_side.verdict == "inconsistent"
+    assert set(same_side.assumptions) == {"same_test", "wald_interval"}
 
 
 def test_direction_against_statement():

@@ -94,11 +94,11 @@ def test_ci_narrower_than_the_exponential_allows_is_not_testable_not_flagged():
 
 
 def test_dates_and_bad_dates():
-    assert followup.parse_date("2022-10", "last") == date(2022, 10, 31)
-    assert followup.parse_date("2020-06", "first") == date(2020, 6, 1)
+    assert followup.date_edge("2022-10", "last") == date(2022, 10, 31)
+    assert followup.date_edge("2020-06", "first") == date(2020, 6, 1)
     assert followup.span(date(2020, 1, 1), date(2021, 1, 1), "years") == pytest.approx(366 / 365.25)
-    with pytest.raises(ValueError, match="not a YYYY-MM"):
-        followup.parse_date("October 2022")
+    with pytest.raises(ValueError, match="not a YYYY, YYYY-MM or YYYY-MM-DD date"):
+        followup.date_edge("October 2022")
 
 
 # --------------------------------------------------------------------------- ledgers
@@ -107,7 +107,7 @@ def test_dates_and_bad_dates():
 def test_tiny_ledger():
     led = load_ledger("tiny", root=TINY_ROOT)
     fu = followup.study_followup(led)
-    start, end = followup.parse_date("2019-01", "first"), followup.parse_date("2020-12", "first")
+    start, end = followup.date_edge("2019-01", "first"), followup.date_edge("2020-12", "first")
     assert fu.max_fu - fu.min_fu == pytest.approx(followup.span(start, end))
     findings = sc.check_medians(led)
     assert {f.check for f in findings} == {"median_in_ci", "median_followup", "median_ci_events"}

@@ -169,11 +169,15 @@ def median_ci_events(center: str, ci_low: str, ci_high: str, n: int, *,
     if any(not_reached(x) for x in (center, ci_low, ci_high)):
         return SurvResult("not testable", "", "a limit or the median was not reached.")
     z = z_for_level(ci_level)
+    lo_v, hi_v, med_v = (parse_printed(x).value for x in (ci_low, ci_high, center))
+    if lo_v <= 0 or hi_v <= lo_v or med_v <= 0:
+        return SurvResult("not testable", "", "a CI limit of 0 (or a CI of no width) gives no "
+                          "standard error on the log scale.")
     l1, l2 = printed_box(ci_low, rounding, low=1e-300)
     u1, u2 = printed_box(ci_high, rounding, low=1e-300)
     se_max = (math.log(u2) - math.log(l1)) / (2 * z)
     se_min = max(0.0, math.log(u1) - math.log(l2)) / (2 * z)
-    d_min = 1 / se_max ** 2
+    d_min = math.inf if se_max == 0 else 1 / se_max ** 2
     d_max = math.inf if se_min == 0 else 1 / se_min ** 2
     med = parse_printed(center).value
     d_exp = expected_events(med, n, followup)

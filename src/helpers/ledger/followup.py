@@ -16,6 +16,7 @@ from datetime import date
 
 import numpy as np
 
+from ..core.dates import date_edge
 from ..core.units import DAYS_PER_UNIT
 from .load import Ledger
 
@@ -24,18 +25,6 @@ def _text(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     return str(x).strip()
-
-
-def parse_date(text: str, edge: str = "first") -> date:
-    """``YYYY-MM-DD``, or ``YYYY-MM`` read as the first or last day of the month (``edge``)."""
-    t = _text(text)
-    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", t)
-    if not m:
-        raise ValueError(f"'{text}' is not a YYYY-MM or YYYY-MM-DD date")
-    y, mo = int(m.group(1)), int(m.group(2))
-    if m.group(3):
-        return date(y, mo, int(m.group(3)))
-    return date(y, mo, 1 if edge == "first" else calendar.monthrange(y, mo)[1])
 
 
 def span(start: date, end: date, unit: str = "months") -> float:
@@ -95,7 +84,7 @@ def study_followup(ledger: Ledger) -> FollowUp | None:
         c = str(ledger.meta["data_cutoff"])
     if not (a0 and a1 and c):
         return None
-    start, end, cutoff = parse_date(a0, "first"), parse_date(a1, "first"), parse_date(c, "last")
+    start, end, cutoff = date_edge(a0, "first"), date_edge(a1, "first"), date_edge(c, "last")
     note = ""
     if cutoff < end:
         note = (f"the data cut-off {c} falls before the end of accrual {a1}; accrual is taken to "
