@@ -107,10 +107,10 @@ def test_ci_narrower_than_the_group_sizes_allow():
 
 def test_p_against_ci_impossible_only_where_significance_disagrees():
     # CI excludes 1 but p >= 0.05: impossible by the duality of a test and its interval
-    dual = hz.p_from_ci("1.50", "1.28", "1.70", "0.825")
+    dual = hz.p_from_ci("1.40", "1.15", "1.71", "0.640")
     assert dual.verdict == "impossible" and dual.assumptions == ()
     # both say "significant" but the p is far smaller than the CI allows: rests on one Wald test
-    same_side = hz.p_from_ci("0.87", "0.72", "0.98", "<0.001")
+    same_side = hz.p_from_ci("0.80", "0.66", "0.97", "<0.001")
     assert same_side.verdict == "inconsistent"
     assert set(same_side.assumptions) == {"same_test", "wald_interval"}
 
