@@ -157,9 +157,10 @@ def test_grim_check_reads_each_place_rule_from_the_policy():
     [f] = run("grim_mean", tables, rounding="truncate")
     assert f.verdict == "consistent"
     [f] = run("grim_mean", tables, rounding="half_up")      # requested: no inferred rule
-    assert f.verdict == "inconsistent" and f.assumptions == ()
+    assert f.verdict == "inconsistent" and f.assumptions == ("data_granularity",)
     [f] = run("grim_mean", tables)                          # auto: the verdict rests on it
-    assert f.verdict == "inconsistent" and f.assumptions == ("rounding_rule_inferred",)
+    assert f.verdict == "inconsistent"
+    assert f.assumptions == ("data_granularity", "rounding_rule_inferred")
 
 
 def test_grim_check_row_without_granularity_is_not_testable():
@@ -215,9 +216,10 @@ def test_findings_on_fixtures(toy):
     ctx = Context(toy)
     verdict = {(r.check.name, f.quantity): f.verdict
                for r in registry.run_family("means", ctx) for f in r.findings}
-    assert verdict[("grim_mean", "treatment.cycles_c")] == "impossible"
+    # GRIM-type verdicts rest on the data lying on the stated grid: inconsistent, not impossible
+    assert verdict[("grim_mean", "treatment.cycles_c")] == "inconsistent"
     assert verdict[("grim_mean", "treatment.cycles_a")] == "consistent"
-    assert verdict[("grimmer", "treatment.cycles_b")] == "impossible"
+    assert verdict[("grimmer", "treatment.cycles_b")] == "inconsistent"
     assert verdict[("grimmer", "treatment.cycles_a")] == "consistent"
     assert verdict[("sd_feasible", "baseline.age")] == "consistent"
     assert verdict[("sd_feasible", "baseline.ecog")] == "impossible"

@@ -299,10 +299,20 @@ def _summaries_row(**kw) -> dict:
     return row
 
 
+def on_grid(res: Result) -> Result:
+    """A GRIM-type verdict rests on the data lying on the ledger's grid (whole years, whole
+    cycles): a flagged one names that assumption, and is at most ``inconsistent``."""
+    if not res.flagged:
+        return res
+    return Result("inconsistent", res.category, res.expected,
+                  res.explanation + " (This holds if the raw values lie on the stated grid.)",
+                  tuple(res.assumptions) + ("data_granularity",), res.values)
+
+
 @register(
     "grim_mean", family="means",
     title="A printed mean of values on a grid (whole years, whole cycles) is attainable with n",
-    reads=["summaries"], assumptions=["arithmetic", "rounding_rule_inferred"],
+    reads=["summaries"], assumptions=["arithmetic", "rounding_rule_inferred", "data_granularity"],
     items=["4.8", "R:statistics"], reference=GRIM_REF, category="rounding",
     formula="exists integer k: round_rule(k·g/n, d) == mean (testable when g/n > 10^-d)",
     examples=[
@@ -328,15 +338,16 @@ def grim_mean_check(ctx) -> list[Finding]:
 
     Example
     -------
-    Mean 3.47 of 20 whole numbers: 69/20 = 3.45 and 70/20 = 3.50 -> ``impossible``.
+    Mean 3.47 of 20 whole numbers: 69/20 = 3.45 and 70/20 = 3.50 -> ``inconsistent`` (impossible
+    if the values are whole numbers: the finding names ``data_granularity``).
 
     References: Brown & Heathers (2017).
     """
     out = []
     for _, r in _mean_rows(ctx).iterrows():
         n = parse_int(r["n"])
-        res = _rests_on(grim_mean_result(r["center"], n, ctx.policy.rule_for(r["locator"]),
-                                         r.get("granularity", "")), ctx)
+        res = on_grid(_rests_on(grim_mean_result(r["center"], n, ctx.policy.rule_for(r["locator"]),
+                                                 r.get("granularity", "")), ctx))
         out.append(finding_from(ctx, item=f"{r['variable']} mean", result=res,
                                 locators=[r["locator"]], printed=f"{r['printed']} (n = {n})",
                                 quantity=r["quantity"]))
@@ -346,8 +357,8 @@ def grim_mean_check(ctx) -> list[Finding]:
 @register(
     "grimmer", family="means",
     title="A printed SD can go with its GRIM-consistent mean (integer sum of squares)",
-    reads=["summaries"], assumptions=["arithmetic"], items=["4.8", "R:statistics"],
-    reference=GRIMMER_REF, category="rounding",
+    reads=["summaries"], assumptions=["arithmetic", "data_granularity"],
+    items=["4.8", "R:statistics"], reference=GRIMMER_REF, category="rounding",
     formula="exists integer Q ≡ k (mod 2): sd² = (Q − k²/n)/(n − 1) within the printed SD",
     examples=[
         Example("pass", tables={"summaries": [_summaries_row(
@@ -380,8 +391,8 @@ def grimmer_check(ctx) -> list[Finding]:
     rows = _mean_rows(ctx)
     for _, r in rows[rows["statistic"] == "mean_sd"].iterrows():
         n = parse_int(r["n"])
-        res = grimmer_result(r["center"], r["sd"], n, ctx.policy.rule_for(r["locator"]),
-                             r.get("granularity", ""))
+        res = on_grid(grimmer_result(r["center"], r["sd"], n, ctx.policy.rule_for(r["locator"]),
+                                     r.get("granularity", "")))
         out.append(finding_from(ctx, item=f"{r['variable']} SD", result=res,
                                 locators=[r["locator"]], printed=f"{r['printed']} (n = {n})",
                                 quantity=r["quantity"]))

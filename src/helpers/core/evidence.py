@@ -53,6 +53,8 @@ ASSUMPTIONS: dict[str, Assumption] = {a.key: a for a in (
                "arithmetic alone, with the precision at which the numbers are printed"),
     Assumption("rounding_rule_inferred", "strong",
                "the rounding rule inferred from the paper's other printed values"),
+    Assumption("data_granularity", "strong",
+               "the raw values lie on the grid the ledger gives (e.g. age recorded in whole years)"),
     Assumption("same_quantity", "strong",
                "the ledger's reading that the numbers describe the same quantity and patients"),
     Assumption("wald_interval", "strong",
