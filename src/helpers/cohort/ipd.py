@@ -116,7 +116,7 @@ def _read(path: Path, shown: str, problems: _Problems) -> pd.DataFrame | None:
             if header is None:
                 header = [c.strip() for c in row]
                 width = len(header)
-            elif any(c.strip() for c in row):
+            elif any(row) and (len(row) > 1 or row[0].strip()):
                 if len(row) != width:
                     problems.add(f"has {len(row)} fields but the header has {width} (a ragged "
                                  f"row, or an unquoted '{sep}' inside a value)", line=start)
@@ -177,12 +177,34 @@ def _line_of(df: pd.DataFrame):
     return np.arange(len(df)) + 2
 
 
+_SPACES = (" ", "\t", "\r", "\n", "\x0b", "\x0c", "\xa0")
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Values as stripped text (stripping only when some value has white space: fast on large
+    files)."""
+    if series.dtype != object or series.isna().any():
+        series = series.astype(str)
+    joined = "\x1f".join(series.tolist())
+    if any(ws in joined for ws in _SPACES):
+        return series.str.strip()
+    return series
+
+
+def _to_float(series: pd.Series) -> pd.Series:
+    """Values as floats, NaN where a value is not a number (fast path: all numbers)."""
+    try:
+        return series.astype(float)
+    except (TypeError, ValueError):
+        return pd.to_numeric(series, errors="coerce").astype(float)
+
+
 def _numeric(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Values as floats (missing tokens -> NaN) and the mask of non-empty values that are not
     numbers."""
-    text = series.astype(str).str.strip()
+    text = _text(series)
     missing = text.isin(_MISSING) | series.isna().to_numpy()
-    values = pd.to_numeric(text.where(~missing, np.nan), errors="coerce")
+    values = _to_float(text.where(~missing, np.nan))
     bad = (values.isna() & ~missing).to_numpy()
     return values.astype(float), bad
 
@@ -217,7 +239,7 @@ def _validate(df: pd.DataFrame, file: str, problems: _Problems, time_unit: str |
             hint = f" (the file looks {which}-separated)"
         problems.add("missing required column" + hint, field="id")
     else:
-        ids = df["id"].astype(str).str.strip()
+        ids = _text(df["id"])
         empty = ((ids == "") | ids.isin(["nan", "None"]) | df["id"].isna()).to_numpy()
         problems.many(line, np.flatnonzero(empty), "id", lambda i: "empty patient id", "empty id")
         dup_ids = ids.duplicated(keep="first").to_numpy() & ~empty
@@ -239,8 +261,8 @@ def _validate(df: pd.DataFrame, file: str, problems: _Problems, time_unit: str |
             continue
         if not present:
             continue
-        raw = df[time_col].astype(str).str.strip()
-        times = pd.to_numeric(raw, errors="coerce").astype(float)
+        raw = _text(df[time_col])
+        times = _to_float(raw)
         arr = times.to_numpy()
         nan = np.isnan(arr)
         idx = np.flatnonzero(nan)
@@ -260,7 +282,7 @@ def _validate(df: pd.DataFrame, file: str, problems: _Problems, time_unit: str |
             problems.many(line, idx, time_col,
                           lambda i: f"time {raw.iloc[i]} is more than {limit_text}: not a "
                                     f"follow-up time (check the unit)", "absurd time")
-        events = pd.to_numeric(df[event_col].astype(str).str.strip(), errors="coerce")
+        events = _to_float(_text(df[event_col]))
         bad = ~events.isin([0, 1]).to_numpy()
         idx = np.flatnonzero(bad)
         problems.many(line, idx, event_col, lambda i: f"'{df[event_col].iloc[i]}' is not 0 or 1",
@@ -273,14 +295,14 @@ def _validate(df: pd.DataFrame, file: str, problems: _Problems, time_unit: str |
                                ("line", LINES, "line of therapy")):
         if col not in df.columns:
             continue
-        values = df[col].fillna("").astype(str).str.strip()
+        values = _text(df[col].fillna(""))
         bad = (~values.isin([*allowed, ""])).to_numpy()
         idx = np.flatnonzero(bad)
         problems.many(line, idx, col, lambda i: f"unknown {what} '{values.iloc[i]}' (one of "
                                                 f"{', '.join(allowed)} or empty)", what)
         df[col] = values
     for col in [c for c in df.columns if c.startswith(AE_PREFIX)]:
-        grade = pd.to_numeric(df[col].astype(str).str.strip(), errors="coerce")
+        grade = _to_float(_text(df[col]))
         bad = (grade.isna() | ~grade.isin([0, 1, 2, 3, 4, 5])).to_numpy()
         idx = np.flatnonzero(bad)
         problems.many(line, idx, col, lambda i: f"'{df[col].iloc[i]}' is not a CTCAE grade 0-5",
