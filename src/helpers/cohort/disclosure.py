@@ -162,9 +162,13 @@ def safe_summary(values, min_cell: int = MIN_CELL) -> dict:
 
 _TEXT_SUFFIXES = {".csv", ".json", ".ipynb", ".html", ".htm", ".md", ".txt", ".tsv", ".svg",
                   ".log", ".yaml", ".yml", ".xml", ".js", ".tex"}
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
-_BDATA = re.compile(r'\{\s*"dtype"\s*:\s*"(?P<dtype>[a-z0-9]+)"\s*,\s*"bdata"\s*:\s*"(?P<b>[A-Za-z0-9+/=]+)"'
-                    r'|\{\s*"bdata"\s*:\s*"(?P<b2>[A-Za-z0-9+/=]+)"\s*,\s*"dtype"\s*:\s*"(?P<dtype2>[a-z0-9]+)"')
+_NUMBER = re.compile(r"(?<![\w.])-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+# text that holds no patient value but many digits: colours (plotly templates), base64 blobs
+# (embedded PNG images, plotly bdata once decoded separately)
+_NOISE = re.compile(r'"bdata"\s*:\s*"[^"]*"|' r"rgba?\([^)]*\)|hsla?\([^)]*\)|#[0-9a-fA-F]{3,8}\b|[A-Za-z0-9+/]{40,}={0,2}")
+_B64 = r'(?:[A-Za-z0-9+/=]|\\u002[fF]|\\/)+'     # base64, with "/" JSON-escaped as in HTML
+_BDATA = re.compile(r'\{\s*"dtype"\s*:\s*"(?P<dtype>[a-z0-9]+)"\s*,\s*"bdata"\s*:\s*"(?P<b>' + _B64 + r')"'
+                    r'|\{\s*"bdata"\s*:\s*"(?P<b2>' + _B64 + r')"\s*,\s*"dtype"\s*:\s*"(?P<dtype2>[a-z0-9]+)"')
 _PLOTLY_DTYPES = {"f8": "<f8", "f4": "<f4", "i1": "<i1", "u1": "<u1", "i2": "<i2", "u2": "<u2",
                   "i4": "<i4", "u4": "<u4", "i8": "<i8", "u8": "<u8"}
 
@@ -215,7 +219,8 @@ def _decoded_arrays(text: str) -> list[np.ndarray]:
     arrays = []
     for m in _BDATA.finditer(text):
         dtype = m.group("dtype") or m.group("dtype2")
-        data = m.group("b") or m.group("b2")
+        data = (m.group("b") or m.group("b2")).replace("\\u002f", "/").replace(
+            "\\u002F", "/").replace("\\/", "/")
         np_dtype = _PLOTLY_DTYPES.get(dtype)
         if np_dtype is None:
             continue
@@ -251,6 +256,43 @@ def _json_strings(text: str) -> list[str]:
     return out
 
 
+def published_values(ledger) -> set[float]:
+    """Every number the paper prints (the ledger's ``printed`` texts and value columns): an output
+    that repeats one of them tells nothing the paper does not."""
+    out: set[float] = set()
+    for df in ledger.tables.values():
+        for col in df.columns:
+            if col in ("row_id", "quantity", "line", "note"):
+                continue
+            for text in df[col].astype(str):
+                for m in _NUMBER.finditer(text.replace(",", "")):
+                    out.add(float(m.group(0)))
+    return out
+
+
+def permitted_values(patients: pd.DataFrame, min_cell: int = MIN_CELL,
+                     columns: Iterable[str] | None = None,
+                     quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> set[float]:
+    """Values the disclosure rules let an output hold although a patient may hold them too:
+
+    * counts of patients from ``min_cell`` to the number of patients (a count cannot be told from a
+      time or a laboratory value that happens to equal it);
+    * the quantiles (``quantiles``, by pandas' default linear interpolation, as tableone uses) of
+      every scanned column with at least ``min_cell`` values: medians and quartiles are order
+      statistics, i.e. one patient's value, and are released for groups of ``min_cell`` or more.
+
+    Pass them (with :func:`published_values`) as ``allow`` to :func:`disclosure_scan`; a Kaplan-Meier
+    median and its CI limits are event times -- allow them explicitly from the table that shows
+    them.
+    """
+    out = {float(k) for k in range(int(min_cell), len(patients) + 1)}
+    for col in _scan_columns(patients, columns):
+        x = pd.to_numeric(patients[col], errors="coerce").dropna()
+        if len(x) >= max(int(min_cell), 1):
+            out |= {float(v) for v in x.quantile(list(quantiles))}
+    return out
+
+
 @dataclass(frozen=True)
 class Hit:
     file: str
@@ -279,7 +321,8 @@ def disclosure_scan(output_dir: str | Path, patients: pd.DataFrame, *,
         Values an output may hold on purpose (e.g. a Kaplan-Meier median of many patients, which is
         by construction one patient's time); each one allowed is a decision to write down.
     id_column : str
-        The identifier column; each id is looked for as text.
+        The identifier column; each id is looked for as text (ids made of digits only cannot be
+        told from numbers and are not looked for).
 
     Returns
     -------
@@ -304,8 +347,8 @@ def disclosure_scan(output_dir: str | Path, patients: pd.DataFrame, *,
         values.pop(float(v), None)
     ids = ([str(i) for i in patients[id_column].astype(str) if str(i).strip()]
            if id_column in patients.columns else [])
-    # ids that are plain small numbers ("1", "2", ...) would match everything: look for the others
-    ids = [i for i in ids if not (re.fullmatch(r"\d+", i) and not distinctive(float(i)))]
+    # ids made of digits only ("1", "102") cannot be told from any other number: look for the others
+    ids = [i for i in ids if not re.fullmatch(r"[\d.]+", i)]
     id_pattern = (re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(ids, key=len, reverse=True)))
                              + r")(?![\w-])") if ids else None)
     hits: set[Hit] = set()
@@ -325,7 +368,7 @@ def disclosure_scan(output_dir: str | Path, patients: pd.DataFrame, *,
             if id_pattern is not None:
                 for m in id_pattern.finditer(chunk):
                     hits.add(Hit(shown, "id", m.group(1), id_column, "text"))
-            for m in _NUMBER.finditer(chunk):
+            for m in _NUMBER.finditer(_NOISE.sub(" ", chunk)):
                 try:
                     v = float(m.group(0))
                 except ValueError:
@@ -344,4 +387,5 @@ def disclosure_scan(output_dir: str | Path, patients: pd.DataFrame, *,
 
 __all__ = ["MIN_CELL", "SUPPRESSED", "small_text", "is_small", "show_count", "too_few",
            "suppression_note", "suppress_rates", "default_grid", "coarsen", "cut_at_risk",
-           "safe_summary", "significant_digits", "distinctive", "disclosure_scan", "Hit"]
+           "safe_summary", "significant_digits", "distinctive", "disclosure_scan", "Hit",
+           "published_values", "permitted_values"]

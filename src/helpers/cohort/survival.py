@@ -37,6 +37,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..core.errors import PatientDataError
+from .disclosure import MIN_CELL, is_small, suppression_note, too_few
 from .ipd import SURVIVAL_PAIRS
 from ..run.params import KM_CI_METHODS   # the one definition: the notebooks' ci_method choices
 
@@ -214,8 +215,14 @@ def has_endpoint(ipd: pd.DataFrame, endpoint: str, covariates_spec: dict | None 
 
 
 def km_summary(ipd: pd.DataFrame, endpoints: Iterable[str] | None = None, ci_method: str = "log",
-               alpha: float = 0.05, covariates_spec: dict | None = None) -> pd.DataFrame:
-    """Median survival with CI per endpoint the patient data has (aggregates only)."""
+               alpha: float = 0.05, covariates_spec: dict | None = None,
+               min_cell: int = MIN_CELL) -> pd.DataFrame:
+    """Median survival with CI per endpoint the patient data has (aggregates only).
+
+    Disclosure control (:mod:`helpers.cohort.disclosure`): an endpoint with fewer than
+    ``min_cell`` patients has its median and CI suppressed (NaN, ``note`` says so), and counts
+    (``n``, ``events``) below ``min_cell`` are ``<NA>``.
+    """
     endpoints = list(endpoints) if endpoints is not None else list(SURVIVAL_PAIRS)
     rows = []
     for ep in endpoints:
@@ -223,10 +230,18 @@ def km_summary(ipd: pd.DataFrame, endpoints: Iterable[str] | None = None, ci_met
             continue
         t, e = endpoint_columns(ep, covariates_spec)
         fit = km_fit(ipd[t], ipd[e], ci_method=ci_method, alpha=alpha)
-        rows.append({"endpoint": ep, "n": fit.n, "events": fit.events, "median": fit.median,
-                     "ci_low": fit.ci_low, "ci_high": fit.ci_high, "ci_method": ci_method})
-    return pd.DataFrame(rows, columns=["endpoint", "n", "events", "median", "ci_low", "ci_high",
-                                       "ci_method"])
+        few = too_few(fit.n, min_cell)
+        rows.append({"endpoint": ep, "n": pd.NA if few else fit.n,
+                     "events": pd.NA if is_small(fit.events, min_cell) else fit.events,
+                     "median": np.nan if few else fit.median,
+                     "ci_low": np.nan if few else fit.ci_low,
+                     "ci_high": np.nan if few else fit.ci_high, "ci_method": ci_method,
+                     "note": suppression_note(min_cell) if few else ""})
+    out = pd.DataFrame(rows, columns=["endpoint", "n", "events", "median", "ci_low", "ci_high",
+                                      "ci_method", "note"])
+    for col in ("n", "events"):
+        out[col] = out[col].astype("Int64")
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
