@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.printed import parse_printed
+from ..core.stats import clopper_pearson
 from ..core.rounding import RULES, exact, format_exact, interval
 from ..core.text import slug
 from ..core.units import DAYS_PER_UNIT
@@ -69,16 +70,6 @@ def exact_ci(count: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """
     if n == 0:
         return (np.nan, np.nan)
-    try:
-        from ..core.stats import clopper_pearson
-    except ImportError:
-        # helpers.core.stats is being written by another engineer; until it lands, the same
-        # statsmodels call it wraps (proportion_confint, method="beta"). Remove with it.
-        from statsmodels.stats.proportion import proportion_confint
-
-        def clopper_pearson(k, m, level=0.95):
-            low_, high_ = proportion_confint(int(k), int(m), alpha=1 - level, method="beta")
-            return float(low_), float(high_)
     low, high = clopper_pearson(int(count), int(n), 1 - alpha)
     return (100 * float(low), 100 * float(high))
 
