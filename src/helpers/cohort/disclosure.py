@@ -166,6 +166,8 @@ _NUMBER = re.compile(r"(?<![\w.])-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![
 # text that holds no patient value but many digits: colours (plotly templates), base64 blobs
 # (embedded PNG images, plotly bdata once decoded separately)
 _NOISE = re.compile(r'"bdata"\s*:\s*"[^"]*"|' r"rgba?\([^)]*\)|hsla?\([^)]*\)|#[0-9a-fA-F]{3,8}\b|[A-Za-z0-9+/]{40,}={0,2}")
+# the plotly.js library a notebook or page embeds (thousands of constants, no data)
+_LIBRARY = re.compile(r"<script[^>]*>(?:(?!</script>).){0,400}?plotly\.js v\d.*?</script>", re.S)
 _B64 = r'(?:[A-Za-z0-9+/=]|\\u002[fF]|\\/)+'     # base64, with "/" JSON-escaped as in HTML
 _BDATA = re.compile(r'\{\s*"dtype"\s*:\s*"(?P<dtype>[a-z0-9]+)"\s*,\s*"bdata"\s*:\s*"(?P<b>' + _B64 + r')"'
                     r'|\{\s*"bdata"\s*:\s*"(?P<b2>' + _B64 + r')"\s*,\s*"dtype"\s*:\s*"(?P<dtype2>[a-z0-9]+)"')
@@ -360,11 +362,12 @@ def disclosure_scan(output_dir: str | Path, patients: pd.DataFrame, *,
         except OSError:
             continue
         shown = str(path.relative_to(root))
+        text = _LIBRARY.sub(" ", text)
         texts = [text, *_json_strings(text)] if path.suffix.lower() in (".json", ".ipynb") else [text]
         if path.suffix.lower() in (".html", ".htm"):
             texts += [s for block in re.findall(r"<script[^>]*>(.*?)</script>", text, re.S)
                       for s in [block]]
-        for chunk in texts:
+        for chunk in (_LIBRARY.sub(" ", c) for c in texts):
             if id_pattern is not None:
                 for m in id_pattern.finditer(chunk):
                     hits.add(Hit(shown, "id", m.group(1), id_column, "text"))
