@@ -1,65 +1,130 @@
-"""Figures for the arithmetic checks: each function returns a :class:`FigurePair`, an interactive
-plotly figure and a static matplotlib/seaborn figure that survives export to HTML or PDF.
+"""Figures of the checks: one interactive plotly figure per result, for JupyterLab and the HTML.
 
-In a notebook, ``plots.show(pair)`` displays both (the static one as a PNG image).
+Every function returns a :class:`plotly.graph_objects.Figure`; ``plots.show(fig)`` displays it as
+plotly's JSON output (``application/vnd.plotly.v1+json``), which JupyterLab renders and the HTML
+export (:mod:`helpers.report.export`) draws with the one shared copy of plotly.js. There is no
+static twin: no static file is needed by the report (a reader who wants one uses the camera
+button of the figure).
+
+Rules every figure follows:
+
+* **evidence in, no verdict out**: a figure draws what a check produced (its findings, or the
+  evidence table of its family) and never decides a verdict itself; colours by verdict come from
+  the findings (a row without one is drawn as "no finding");
+* **colour-blind safe**: verdict colours from the Okabe-Ito palette (blue, orange, reddish purple,
+  vermillion, grey), each verdict with its own marker shape too, so no figure needs red against
+  green;
+* **legends beside the plot** (right of the axes, never over them);
+* **a title that says what to look for** (second line of the title).
 """
 
 from __future__ import annotations
 
-import io
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import seaborn as sns
-from matplotlib.figure import Figure
-from plotly.subplots import make_subplots
 
-from ..checks.arithmetic import grades_of, percent_rows
-from ..ledger.load import Ledger
+from ..checks.policy import percent_rows
 from ..core.printed import parse_printed
 from ..core.rounding import RULES, counts_giving
 from ..core.rounding import exact as exact_value
+from ..ledger.load import Ledger
+from .tables import FINDING_COLUMNS, FindingsTable, findings_table, format_number  # noqa: F401
 
-VERDICT_COLOURS = {"consistent": "#4c956c", "inconsistent": "#f4a259", "impossible": "#bc4b51",
-                   "not testable": "#8d99ae"}
+# Okabe & Ito (2008), "Color universal design": distinguishable in the common colour-vision
+# deficiencies.
+OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+             "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+             "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "grey": "#999999"}
+VERDICT_COLOURS = {"consistent": OKABE_ITO["blue"], "inconsistent": OKABE_ITO["orange"],
+                   "implausible": OKABE_ITO["reddish_purple"], "impossible": OKABE_ITO["vermillion"],
+                   "not testable": OKABE_ITO["grey"], "no finding": "#BBBBBB"}
+VERDICT_SYMBOLS = {"consistent": "circle", "inconsistent": "diamond", "implausible": "square",
+                   "impossible": "x", "not testable": "circle-open", "no finding": "circle-open"}
+VERDICT_ORDER = ["impossible", "implausible", "inconsistent", "consistent", "not testable",
+                 "no finding"]
+SERIES = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue",
+                                 "vermillion", "yellow", "black")]
+NEUTRAL = "#444444"
+BAND = "#D9D9D9"
 
 
-@dataclass
 class FigurePair:
-    interactive: go.Figure
-    static: Figure
+    """Former return type (an interactive and a static figure). Kept only so that modules not
+    yet moved to one figure keep working: :func:`show` displays its interactive figure alone."""
 
-    def png(self, dpi: int = 110) -> bytes:
-        buf = io.BytesIO()
-        self.static.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        return buf.getvalue()
-
-
-def show(pair: FigurePair) -> None:
-    """Display the interactive figure, then the static one as a PNG (kept in exported notebooks)."""
-    from IPython.display import Image, display
-
-    display(pair.interactive)
-    display(Image(data=pair.png(), format="png"))
+    def __init__(self, interactive: go.Figure, static=None):
+        self.interactive = interactive
+        self.static = static
 
 
-def _fig(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height))
+def show(fig) -> None:
+    """Display a figure as plotly's JSON output only (JupyterLab renders it; the HTML export
+    draws it with the shared plotly.js), so no notebook carries a copy of plotly.js."""
+    if isinstance(fig, FigurePair):
+        fig = fig.interactive
+    if fig is None:
+        return
+    fig.show(renderer="plotly_mimetype")
+
+
+def layout(fig: go.Figure, title: str, look_for: str = "", *, height: int | None = None,
+           xaxis_title: str | None = None, yaxis_title: str | None = None) -> go.Figure:
+    """The common layout: title with what to look for on its second line, white template, legend
+    to the right of the axes (never over them), long y labels given room."""
+    text = f"{title}<br><sup>{look_for}</sup>" if look_for else title
+    fig.update_layout(title=dict(text=text, x=0, xanchor="left"), template="simple_white",
+                      legend=dict(x=1.02, xanchor="left", y=1, yanchor="top",
+                                  bgcolor="rgba(255,255,255,0)"),
+                      margin=dict(l=10, r=10, t=90 if look_for else 60, b=50),
+                      hoverlabel=dict(namelength=-1))
+    fig.update_yaxes(automargin=True)
+    fig.update_xaxes(automargin=True)
+    if height:
+        fig.update_layout(height=int(height))
+    if xaxis_title is not None:
+        fig.update_xaxes(title_text=xaxis_title)
+    if yaxis_title is not None:
+        fig.update_yaxes(title_text=yaxis_title)
     return fig
 
 
-def empty(title: str) -> FigurePair:
-    """A placeholder pair saying there is nothing to draw (e.g. a study without that table)."""
-    fig = go.Figure().update_layout(title=f"{title}: nothing to show for this study", height=200)
-    fs = _fig(6, 0.8)
-    ax = fs.add_subplot()
-    ax.axis("off")
-    ax.set_title(f"{title}: nothing to show for this study", fontsize=9)
-    return FigurePair(fig, fs)
+def empty(title: str) -> go.Figure:
+    """A figure saying there is nothing to draw (e.g. a study without that table)."""
+    fig = go.Figure()
+    fig.add_annotation(text="nothing to show for this study", showarrow=False, x=0.5, y=0.5,
+                       xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return layout(fig, title, "nothing to look for: the study prints no numbers this figure draws",
+                  height=220)
+
+
+def _verdict_marker(verdict: str, size: int = 10) -> dict:
+    return dict(size=size, color=VERDICT_COLOURS.get(verdict, NEUTRAL),
+                symbol=VERDICT_SYMBOLS.get(verdict, "circle"),
+                line=dict(width=1, color=VERDICT_COLOURS.get(verdict, NEUTRAL)))
+
+
+def _verdict_of(findings: pd.DataFrame | None, checks, quantity: str, locator: str) -> str:
+    """The most severe verdict the given checks gave this (quantity, locator); "no finding"
+    when they gave none."""
+    if findings is None or findings.empty:
+        return "no finding"
+    f = findings[findings["check"].isin(list(checks)) & (findings["quantity"] == quantity)]
+    if locator:
+        f = f[[locator in str(locs).split("; ") for locs in f["locators"]]]
+    if f.empty:
+        return "no finding"
+    return min(f["verdict"], key=lambda v: VERDICT_ORDER.index(v) if v in VERDICT_ORDER else 99)
+
+
+def _by_verdict(t: pd.DataFrame):
+    present = [v for v in VERDICT_ORDER if v in set(t["verdict"])]
+    return [(v, t[t["verdict"] == v]) for v in present]
 
 
 # ------------------------------------------------------------------------------------------
@@ -70,13 +135,16 @@ def deviation_table(ledger: Ledger, prefix=None, findings: pd.DataFrame | None =
                     ) -> pd.DataFrame:
     """Each printed percentage with a count: the exact ``100*count/n`` and the printed value's
     distance from it in units of the last printed digit (0 to -1 is truncation, -0.5 to 0.5
-    rounding to nearest). Rows without a count use the nearest count out of n. The verdict comes
-    from ``findings`` (matched by locator) when given."""
+    rounding to nearest). Rows without a count use the nearest count out of n. The verdict is the
+    one the ``percent_count``/``grim_percent`` findings gave the row (``findings``, matched by
+    quantity and locator), else "no finding"."""
     rows = percent_rows(ledger, prefix)
     recs = []
     for _, r in rows.iterrows():
-        p = parse_printed(r["percent"])
         n = r["denominator"]
+        if not n:
+            continue
+        p = parse_printed(r["percent"])
         k = r["count"]
         how = "printed count"
         if k is None:
@@ -88,136 +156,116 @@ def deviation_table(ledger: Ledger, prefix=None, findings: pd.DataFrame | None =
         dev = float((exact_value(p) - exact) / unit)
         recs.append({"item": r["item"], "locator": r["locator"], "quantity": r["quantity"],
                      "printed": r["percent"], "count": k, "n": n, "count_from": how,
-                     "exact": float(exact), "deviation_units": dev})
-    df = pd.DataFrame(recs)
-    if findings is not None and len(df) and len(findings):
-        f = findings[findings["check"].isin(["percent_count", "grim_percent"])]
-        verdict = dict(zip(zip(f["quantity"], f["locators"]), f["verdict"]))
-        df["verdict"] = [verdict.get(key, "consistent") for key in zip(df["quantity"], df["locator"])]
-    elif len(df):
-        df["verdict"] = "consistent"
-    return df
+                     "exact": float(exact), "deviation_units": dev,
+                     "verdict": _verdict_of(findings, ("percent_count", "grim_percent"),
+                                            r["quantity"], r["locator"])})
+    return pd.DataFrame(recs, columns=["item", "locator", "quantity", "printed", "count", "n",
+                                       "count_from", "exact", "deviation_units", "verdict"])
 
 
 def percent_deviation(table: pd.DataFrame, title: str = "Printed percentage minus count/n",
-                      limit: float = 3.0) -> FigurePair:
+                      limit: float = 3.0) -> go.Figure:
     """Dot plot: each printed percentage's distance from ``count/n`` in units of its last digit,
     with the windows of rounding to nearest and truncation shaded. Points beyond ``limit`` units
-    are drawn at the edge (triangles) with their value in the label."""
+    are drawn at the edge (triangles) with their value in the label; colour and shape are the
+    verdicts of the findings."""
     if table.empty:
         return empty(title)
-    t = table.sort_values("deviation_units").reset_index(drop=True)
+    t = table.sort_values(["deviation_units", "item"], kind="mergesort").reset_index(drop=True)
     off = t["deviation_units"].abs() > limit
     t["x"] = t["deviation_units"].clip(-limit, limit)
-    labels = [f"{i}  ({loc})" + (f"  [{d:+.1f} units]" if o else "")
-              for i, loc, d, o in zip(t["item"], t["locator"], t["deviation_units"], off)]
+    t["label"] = [f"{i}  ({loc})" + (f"  [{d:+.1f} units]" if o else "")
+                  for i, loc, d, o in zip(t["item"], t["locator"], t["deviation_units"], off)]
     fig = go.Figure()
-    fig.add_vrect(x0=-0.5, x1=0.5, fillcolor="#4c956c", opacity=0.12, line_width=0,
-                  annotation_text="round to nearest", annotation_position="top left")
-    fig.add_vrect(x0=-1, x1=0, fillcolor="#f4a259", opacity=0.10, line_width=0,
-                  annotation_text="truncate", annotation_position="bottom left")
-    for verdict, g in t.groupby("verdict", sort=False):
+    fig.add_vrect(x0=-0.5, x1=0.5, fillcolor=OKABE_ITO["sky_blue"], opacity=0.15, line_width=0)
+    fig.add_vrect(x0=-1, x1=0, fillcolor=OKABE_ITO["yellow"], opacity=0.18, line_width=0)
+    fig.add_annotation(x=0, y=1.0, yref="paper", text="round to nearest: -0.5 to 0.5",
+                       showarrow=False, yanchor="bottom", font=dict(size=10))
+    fig.add_annotation(x=-0.5, y=0.0, yref="paper", text="truncate: -1 to 0", showarrow=False,
+                       yanchor="top", font=dict(size=10))
+    for verdict, g in _by_verdict(t):
         fig.add_trace(go.Scatter(
-            x=g["x"], y=[labels[i] for i in g.index], mode="markers", name=verdict,
-            marker=dict(size=9, color=VERDICT_COLOURS.get(verdict, "black"),
-                        symbol=["triangle-right" if o else "circle" for o in off[g.index]]),
+            x=g["x"], y=g["label"], mode="markers", name=verdict,
+            marker={**_verdict_marker(verdict),
+                    "symbol": ["triangle-right" if o and x > 0 else "triangle-left" if o else
+                               VERDICT_SYMBOLS.get(verdict, "circle")
+                               for o, x in zip(off[g.index], g["x"])]},
             customdata=np.stack([g["printed"], g["count"], g["n"], g["exact"],
                                  g["deviation_units"]], axis=1),
             hovertemplate="printed %{customdata[0]}%<br>%{customdata[1]}/%{customdata[2]} = "
                           "%{customdata[3]:.4f}%<br>deviation %{customdata[4]:.2f} units"
                           "<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="printed - count/n (units of the last printed digit)",
-                      xaxis_range=[-limit - 0.3, limit + 0.3],
-                      height=max(350, 18 * len(t) + 120), margin=dict(l=10, r=10, t=60, b=40),
-                      yaxis=dict(automargin=True))
-
-    fs = _fig(9, max(3.0, 0.24 * len(t) + 1))
-    ax = fs.add_subplot()
-    ax.axvspan(-0.5, 0.5, color="#4c956c", alpha=0.12, label="round to nearest")
-    ax.axvspan(-1, 0, color="#f4a259", alpha=0.10, label="truncate")
-    sns.scatterplot(data=t.assign(label=labels, edge=np.where(off, "off scale", "on scale")),
-                    x="x", y="label", hue="verdict", style="edge",
-                    markers={"on scale": "o", "off scale": ">"}, palette=VERDICT_COLOURS,
-                    ax=ax, s=40)
-    ax.set_xlim(-limit - 0.3, limit + 0.3)
-    ax.set_xlabel("printed - count/n (units of the last printed digit)")
-    ax.set_ylabel("")
-    ax.set_title(title)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return FigurePair(fig, fs)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(t["label"]))
+    fig.update_xaxes(range=[-limit - 0.3, limit + 0.3])
+    return layout(fig, title, "look for points outside both shaded windows: no rounding rule "
+                  "turns count/n into the printed value",
+                  height=max(350, 18 * len(t) + 140),
+                  xaxis_title="printed - count/n (units of the last printed digit)")
 
 
 def rule_heatmap(rule_table: pd.DataFrame, title: str = "Which rounding rule each printed "
-                 "percentage needs") -> FigurePair:
-    """Heatmap of printed percentages (rows) by rounding rule (columns): fits or not."""
+                 "percentage needs") -> go.Figure:
+    """Printed percentages (rows) by rounding rule (columns): the rule fits (blue) or not (light
+    grey, with a cross), from :func:`helpers.checks.policy.rule_table`."""
     t = rule_table[rule_table["testable"].astype(bool)].reset_index(drop=True)
     if t.empty:
         return empty(title)
     labels = [f"{i} = {p}%  ({fam})" for i, p, fam in zip(t["item"], t["percent"], t["family"])]
     z = t[list(RULES)].astype(int).to_numpy()
-    fig = go.Figure(go.Heatmap(z=z, x=[r.replace("_", "-") for r in RULES], y=labels,
-                               colorscale=[[0, "#bc4b51"], [1, "#4c956c"]], showscale=False,
-                               xgap=2, ygap=1,
-                               hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>"))
-    fig.update_layout(title=title, height=max(350, 16 * len(t) + 120),
-                      yaxis=dict(autorange="reversed", automargin=True),
-                      margin=dict(l=10, r=10, t=60, b=40))
-    fs = _fig(6.5, max(3.0, 0.2 * len(t) + 1))
-    ax = fs.add_subplot()
-    sns.heatmap(pd.DataFrame(z, index=labels, columns=[r.replace("_", "-") for r in RULES]),
-                cmap=sns.color_palette(["#bc4b51", "#4c956c"], as_cmap=True), cbar=False,
-                linewidths=0.5, ax=ax, vmin=0, vmax=1)
-    ax.tick_params(axis="y", labelsize=6)
-    ax.set_title(title + " (green = fits)", fontsize=9)
-    return FigurePair(fig, fs)
+    x = [r.replace("_", "-") for r in RULES]
+    fig = go.Figure(go.Heatmap(z=z, x=x, y=labels, zmin=0, zmax=1,
+                               colorscale=[[0, "#EEEEEE"], [1, OKABE_ITO["blue"]]], showscale=False,
+                               xgap=2, ygap=1, customdata=np.where(z == 1, "fits", "does not fit"),
+                               hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>"))
+    rows, cols = np.nonzero(z == 0)
+    if len(rows):
+        fig.add_trace(go.Scatter(x=[x[c] for c in cols], y=[labels[r] for r in rows],
+                                 mode="markers", marker=dict(symbol="x-thin", size=8,
+                                                             line=dict(width=1.5, color=NEUTRAL)),
+                                 name="does not fit", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="fits",
+                             marker=dict(symbol="square", size=12, color=OKABE_ITO["blue"])))
+    fig.update_yaxes(autorange="reversed")
+    return layout(fig, title, "look for rows no rule fits (crosses everywhere) and places whose "
+                  "rows need different rules", height=max(350, 16 * len(t) + 140))
 
 
 def level_sums(table: pd.DataFrame, title: str = "Levels of each variable against their "
-               "denominator") -> FigurePair:
+               "denominator", findings: pd.DataFrame | None = None) -> go.Figure:
     """Stacked bars: the printed counts of the levels of each variable at each place, with the
-    denominator they should add up to (black tick)."""
+    denominator they should add up to (black tick); the difference is written beside a bar
+    whose levels do not add up (evidence: the verdict is the ``level_sum`` finding's)."""
     t = table.dropna(subset=["sum"]).reset_index(drop=True) if len(table) else table
     if t.empty:
         return empty(title)
     labels = [f"{v} ({fam})" for v, fam in zip(t["variable"], t["family"])]
     fig = go.Figure()
-    fs = _fig(8, max(2.0, 0.45 * len(t) + 1))
-    ax = fs.add_subplot()
-    palette = sns.color_palette("Set2", 8).as_hex()
     names = list(dict.fromkeys(lv for levels in t["levels"] for lv in levels))
-    colour_of = {lv: palette[j % len(palette)] for j, lv in enumerate(names)}
+    colour_of = {lv: SERIES[j % len(SERIES)] for j, lv in enumerate(names)}
     for i, r in t.iterrows():
-        left = 0
         for lv, k in zip(r["levels"], r["counts"]):
-            colour = colour_of[lv]
             fig.add_trace(go.Bar(y=[labels[i]], x=[k], orientation="h", name=lv,
-                                 marker_color=colour, showlegend=False,
+                                 marker=dict(color=colour_of[lv], line=dict(color="white", width=1)),
+                                 showlegend=False, text=[lv], textposition="inside",
+                                 insidetextanchor="middle",
                                  hovertemplate=f"{lv}: {k}<extra></extra>"))
-            ax.barh(i, k, left=left, color=colour, edgecolor="white")
-            if k:
-                ax.text(left + k / 2, i, str(lv), ha="center", va="center", fontsize=6)
-            left += k
-        ok = r["sum"] == r["denominator"]
         fig.add_trace(go.Scatter(x=[r["denominator"]], y=[labels[i]], mode="markers",
-                                 marker=dict(symbol="line-ns-open", size=22, color="black"),
-                                 showlegend=False, hovertemplate=f"denominator {r['denominator']}; "
-                                 f"sum {r['sum']}<extra></extra>"))
-        ax.plot([r["denominator"]] * 2, [i - 0.45, i + 0.45], color="black", lw=2)
-        if not ok:
-            ax.text(max(left, r["denominator"]), i, f"  sum {r['sum']} vs {r['denominator']}",
-                    va="center", fontsize=7, color=VERDICT_COLOURS["inconsistent"])
-    fig.update_layout(barmode="stack", title=title, xaxis_title="patients",
-                      height=200 + 40 * len(t), yaxis=dict(automargin=True))
-    ax.set_yticks(range(len(t)), labels)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.set_xlabel("patients (black tick: the denominator)")
-    ax.set_title(title, fontsize=9)
-    return FigurePair(fig, fs)
+                                 marker=dict(symbol="line-ns-open", size=22, color="black",
+                                             line=dict(width=3)),
+                                 name="denominator", showlegend=i == 0,
+                                 hovertemplate=f"denominator {r['denominator']}; "
+                                               f"sum {r['sum']}<extra></extra>"))
+        if r["sum"] != r["denominator"]:
+            fig.add_annotation(x=max(r["sum"], r["denominator"]), y=labels[i], xanchor="left",
+                               text=f"  sum {r['sum']} vs {r['denominator']}", showarrow=False,
+                               font=dict(size=10))
+    fig.update_layout(barmode="stack", uniformtext=dict(minsize=8, mode="hide"))
+    return layout(fig, title, "look for bars that stop short of, or run past, the black tick",
+                  height=200 + 40 * len(t), xaxis_title="patients")
 
 
 def grim_power(table: pd.DataFrame, title: str = "GRIM power: step between attainable means "
-               "against the printed unit") -> FigurePair:
+               "against the printed unit") -> go.Figure:
     """For each printed mean: the step between attainable means (granularity / n) and the printed
     unit. GRIM can only flag a mean whose step is larger than its unit."""
     t = table.dropna(subset=["step"]).reset_index(drop=True) if len(table) else table
@@ -226,22 +274,13 @@ def grim_power(table: pd.DataFrame, title: str = "GRIM power: step between attai
     labels = [f"{v} ({loc})" for v, loc in zip(t["variable"], t["locator"])]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=t["step"], y=labels, mode="markers", name="step = granularity / n",
-                             marker=dict(size=10, color="#264653")))
+                             marker=dict(size=10, color=OKABE_ITO["blue"])))
     fig.add_trace(go.Scatter(x=t["unit"], y=labels, mode="markers", name="printed unit",
-                             marker=dict(size=12, symbol="line-ns-open", color="#bc4b51")))
+                             marker=dict(size=16, symbol="line-ns-open", color=OKABE_ITO["vermillion"],
+                                         line=dict(width=2))))
     fig.update_xaxes(type="log")
-    fig.update_layout(title=title, height=200 + 40 * len(t), yaxis=dict(automargin=True),
-                      xaxis_title="step (log scale); GRIM has power where the dot is right of the tick")
-    fs = _fig(7, max(2.0, 0.45 * len(t) + 1))
-    ax = fs.add_subplot()
-    ax.scatter(t["step"], range(len(t)), color="#264653", label="step = granularity / n")
-    ax.scatter(t["unit"], range(len(t)), marker="|", s=200, color="#bc4b51", label="printed unit")
-    ax.set_xscale("log")
-    ax.set_yticks(range(len(t)), labels)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(fontsize=7)
-    ax.set_title(title, fontsize=9)
-    return FigurePair(fig, fs)
+    return layout(fig, title, "look for dots right of the tick: only there can GRIM test the mean",
+                  height=200 + 40 * len(t), xaxis_title="step (log scale)")
 
 
 # ------------------------------------------------------------------------------------------
@@ -249,9 +288,10 @@ def grim_power(table: pd.DataFrame, title: str = "GRIM power: step between attai
 # ------------------------------------------------------------------------------------------
 
 def appearances_plot(table: pd.DataFrame, findings: pd.DataFrame | None = None,
-                     title: str = "Quantities printed more than once") -> FigurePair:
+                     title: str = "Quantities printed more than once") -> go.Figure:
     """One row per quantity printed more than once: its printed values (percent, else the first
-    numeric field) at each place; contradictions in colour."""
+    numeric field) at each place, relative to its first appearance; colour and shape are the
+    verdict of the quantity's ``appearances`` finding."""
     if table.empty:
         return empty(title)
     pick = []
@@ -264,43 +304,29 @@ def appearances_plot(table: pd.DataFrame, findings: pd.DataFrame | None = None,
             continue
         pick.append(gg.assign(x=vals, label=f"{q} ({field})"))
     if not pick:
-        return appearances_plot(table.iloc[0:0], findings, title)
+        return empty(title)
     t = pd.concat(pick, ignore_index=True)
-    bad = set()
-    if findings is not None and len(findings):
-        bad = set(findings[(findings["check"] == "appearances")
-                           & (findings["verdict"] != "consistent")]["quantity"])
-    t["status"] = ["contradiction" if q in bad else "agree" for q in t["quantity"]]
-    # scale each quantity to its own first value so that rows are comparable
+    t["verdict"] = [_verdict_of(findings, ("appearances",), q, "") for q in t["quantity"]]
     t["relative"] = t.groupby("quantity")["x"].transform(lambda s: s / s.iloc[0] if s.iloc[0] else s)
-    colours = {"contradiction": "#bc4b51", "agree": "#4c956c"}
     fig = go.Figure()
-    for status, g in t.groupby("status"):
-        fig.add_trace(go.Scatter(x=g["relative"], y=g["label"], mode="markers", name=status,
-                                 marker=dict(size=10, color=colours[status], opacity=0.8),
+    for verdict, g in _by_verdict(t):
+        fig.add_trace(go.Scatter(x=g["relative"], y=g["label"], mode="markers", name=verdict,
+                                 marker={**_verdict_marker(verdict), "opacity": 0.85},
                                  text=[f"{v} at {loc}" for v, loc in zip(g["value"], g["locator"])],
                                  hovertemplate="%{text}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="value / value at its first appearance",
-                      height=max(300, 24 * t["label"].nunique() + 120),
-                      yaxis=dict(automargin=True), margin=dict(l=10, r=10, t=60, b=40))
-    fs = _fig(8, max(2.5, 0.3 * t["label"].nunique() + 1))
-    ax = fs.add_subplot()
-    sns.stripplot(data=t, x="relative", y="label", hue="status", palette=colours, ax=ax,
-                  size=6, jitter=0.15)
-    ax.set_xlabel("value / value at its first appearance")
-    ax.set_ylabel("")
-    ax.tick_params(axis="y", labelsize=7)
-    ax.set_title(title)
-    return FigurePair(fig, fs)
+    fig.add_vline(x=1, line=dict(color=NEUTRAL, dash="dot", width=1))
+    return layout(fig, title, "look for rows whose points do not sit on 1: the same quantity "
+                  "printed with different values", height=max(300, 24 * t["label"].nunique() + 140),
+                  xaxis_title="value / value at its first appearance")
 
 
 # ------------------------------------------------------------------------------------------
 # adverse events
 # ------------------------------------------------------------------------------------------
 
-def ae_bands(ledger: Ledger, title: str = "Adverse events by grade band") -> FigurePair:
-    """Patients per event and grade band (table rows), with the printed patient-level totals and
-    the bounds the event rows put on them."""
+def ae_bands(ledger: Ledger, title: str = "Adverse events by grade band") -> go.Figure:
+    """Patients per event and grade band (table rows), with the printed patient-level totals as
+    dashed lines."""
     a = ledger.adverse_events
     ev = a[(a["role"] == "event") & (a["count"].astype(str).str.strip() != "")]
     ev = ev[ev["source"] == "table"] if (ev["source"] == "table").any() else ev
@@ -310,83 +336,91 @@ def ae_bands(ledger: Ledger, title: str = "Adverse events by grade band") -> Fig
     wide = ev.pivot_table(index="event", columns="grade_band", values="n", aggfunc="first",
                           fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values().index]
-    bands = list(wide.columns)
-    colours = ["#8ecae6", "#bc4b51", "#f4a259", "#4c956c", "#8d99ae"]
     fig = go.Figure()
-    for i, b in enumerate(bands):
-        fig.add_trace(go.Bar(y=wide.index, x=wide[b], name=f"grade {b}", orientation="h",
-                             marker_color=colours[i % len(colours)]))
+    for i, b in enumerate(wide.columns):
+        fig.add_trace(go.Bar(y=list(wide.index), x=wide[b], name=f"grade {b}", orientation="h",
+                             marker_color=SERIES[i % len(SERIES)]))
     totals = a[(a["role"] == "total") & (a["count"].astype(str).str.strip() != "")]
     for _, t in totals.iterrows():
         fig.add_vline(x=int(t["count"]), line_dash="dash", line_color="black",
                       annotation_text=f"any event, grade {t['grade_band']}: {t['count']}",
                       annotation_position="top")
-    fig.update_layout(barmode="stack", title=title, xaxis_title="patients",
-                      height=max(350, 22 * len(wide) + 140), margin=dict(l=10, r=10, t=80, b=40))
-    fs = _fig(8, max(3.0, 0.3 * len(wide) + 1.2))
-    ax = fs.add_subplot()
-    left = np.zeros(len(wide))
-    for i, b in enumerate(bands):
-        ax.barh(wide.index, wide[b], left=left, color=colours[i % len(colours)], label=f"grade {b}")
-        left += wide[b].to_numpy()
-    for _, t in totals.iterrows():
-        ax.axvline(int(t["count"]), color="black", ls="--", lw=1)
-        ax.text(int(t["count"]), len(wide) - 0.5, f" any, {t['grade_band']}: {t['count']}",
-                fontsize=7, va="bottom")
-    ax.set_xlabel("patients")
-    ax.set_title(title)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(fontsize=7, loc="lower right")
-    return FigurePair(fig, fs)
+    fig.update_layout(barmode="stack")
+    return layout(fig, title, "look for a dashed total left of an event's bar of the same band: "
+                  "fewer patients with any event than with that one cannot be right", height=max(350, 22 * len(wide) + 160),
+                  xaxis_title="patients")
 
 
-def total_bounds_plot(ledger: Ledger, title: str = "Patient-level totals against the bounds "
-                      "the event rows set") -> FigurePair:
-    """For each total row: the lower bound (largest single event), upper bound (sum of rows, capped
-    at n) and the printed total."""
-    from ..checks.arithmetic import cell_counts
-    from ..core.printed import parse_int
+def _bounds(expected: str) -> tuple[int, int] | None:
+    try:
+        lo, hi = str(expected).strip().strip("[]").split(",")
+        return int(lo), int(hi)
+    except ValueError:
+        return None
 
-    a = ledger.adverse_events
-    cells = cell_counts(ledger, "half_up")
+
+def _first_count(printed: str) -> int | None:
+    import re
+
+    m = re.match(r"\s*(\d+)(?![\d.%])", str(printed))
+    return int(m.group(1)) if m else None
+
+
+def total_bounds_plot(findings, ledger: Ledger | None = None,
+                      title: str = "Patient-level totals against the bounds the event rows set"
+                      ) -> go.Figure:
+    """For each total the ``total_bounds`` check tested: the range its event rows allow (its
+    finding's ``expected``, ``[largest single event, sum of the rows]``) and the printed total,
+    coloured by the finding's verdict.
+
+    Parameters
+    ----------
+    findings : DataFrame or Ledger
+        Findings that include the ``total_bounds`` check's (e.g. ``nb.run(...)`` or
+        ``nb.log.frame()``). A Ledger is accepted for old callers: the registered check is run on
+        it (default settings, whole ledger) and its findings drawn.
+    ledger : Ledger, optional
+        Where the printed totals are read (the ``count`` of the row the finding names by
+        quantity); without it, the total the finding's explanation starts with.
+    """
+    if isinstance(findings, Ledger):
+        ledger = findings
+        from ..checks import registry
+        from ..core.findings import findings_frame
+
+        ctx = registry.Context(findings)
+        findings = findings_frame(registry.findings_of([registry.run_check("total_bounds", ctx)]))
+    f = findings[findings["check"] == "total_bounds"] if len(findings) else findings
     recs = []
-    for _, t in a[a["role"] == "total"].iterrows():
-        k = parse_int(t["count"])
-        band = grades_of(t["grade_band"])
-        per_event: dict[str, int] = {}
-        inside = []
-        for (event, b), (cnt, _) in cells.items():
-            if grades_of(b) <= band:
-                per_event[event] = per_event.get(event, 0) + cnt
-                inside.append(cnt)
-        if k is None or not per_event:
+    for _, r in f.iterrows():
+        b = _bounds(r["expected"])
+        if b is None:
             continue
-        upper = band != set(range(1, 6))
-        recs.append({"total": f"grade {t['grade_band']}", "low": max(per_event.values()),
-                     "high": min(parse_int(t["denominator"]), sum(inside)) if upper
-                     else parse_int(t["denominator"]), "printed": k})
+        printed = _first_count(r["explanation"])
+        if ledger is not None:
+            a = ledger.adverse_events
+            row = a[(a["quantity"] == r["quantity"]) & (a["role"] == "total")]
+            if len(row) and _first_count(row["count"].iloc[0]) is not None:
+                printed = _first_count(row["count"].iloc[0])
+        recs.append({"total": r["item"], "low": b[0], "high": b[1],
+                     "printed": printed, "verdict": r["verdict"],
+                     "explanation": r["explanation"]})
     df = pd.DataFrame(recs)
     if df.empty:
         return empty(title)
     fig = go.Figure()
-    fs = _fig(7, max(2.0, 0.6 * len(df) + 1))
-    ax = fs.add_subplot()
     for i, r in df.iterrows():
-        ok = r["low"] <= r["printed"] <= r["high"]
-        colour = VERDICT_COLOURS["consistent" if ok else "impossible"]
         fig.add_trace(go.Scatter(x=[r["low"], r["high"]], y=[r["total"]] * 2, mode="lines",
-                                 line=dict(width=8, color="#cccccc"), showlegend=False,
-                                 hovertemplate="bounds %{x}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=[r["printed"]], y=[r["total"]], mode="markers",
-                                 marker=dict(size=14, color=colour, symbol="diamond"),
-                                 name=f"printed {r['total']}: {r['printed']}"))
-        ax.plot([r["low"], r["high"]], [i, i], color="#cccccc", lw=8, solid_capstyle="butt")
-        ax.plot([r["printed"]], [i], marker="D", color=colour, ms=9)
-    fig.update_layout(title=title, xaxis_title="patients", height=200 + 60 * len(df))
-    ax.set_yticks(range(len(df)), list(df["total"]) if len(df) else [])
-    ax.set_xlabel("patients (grey: possible range; diamond: printed)")
-    ax.set_title(title, fontsize=9)
-    return FigurePair(fig, fs)
+                                 line=dict(width=10, color=BAND), name="possible range",
+                                 showlegend=i == 0,
+                                 hovertemplate=f"possible: {r['low']} to {r['high']}<extra></extra>"))
+    for verdict, g in _by_verdict(df.dropna(subset=["printed"])):
+        fig.add_trace(go.Scatter(x=g["printed"], y=g["total"], mode="markers",
+                                 marker=_verdict_marker(verdict, 14), name=f"printed: {verdict}",
+                                 text=g["explanation"],
+                                 hovertemplate="printed %{x}<br>%{text}<extra></extra>"))
+    return layout(fig, title, "look for a printed total outside its grey range",
+                  height=220 + 60 * len(df), xaxis_title="patients")
 
 
 # ------------------------------------------------------------------------------------------
@@ -394,42 +428,29 @@ def total_bounds_plot(ledger: Ledger, title: str = "Patient-level totals against
 # ------------------------------------------------------------------------------------------
 
 def ci_plot(ci_table: pd.DataFrame, alternatives: pd.DataFrame | None = None,
-            title: str = "Exact (Clopper-Pearson) intervals of printed rates") -> FigurePair:
+            title: str = "Exact (Clopper-Pearson) intervals of printed rates") -> go.Figure:
     """Forest plot of the printed rates with their exact intervals; other printed values of the
-    same rate (``alternatives``) as red crosses."""
+    same rate (``alternatives``) as crosses."""
     t = ci_table.dropna(subset=["ci_low"]).drop_duplicates("quantity").reset_index(drop=True)
     if t.empty:
         return empty(title)
-    t = t.iloc[::-1].reset_index(drop=True)
     labels = list(t["item"])
     fig = go.Figure(go.Scatter(
-        x=t["percent"], y=labels, mode="markers", name="printed",
-        marker=dict(color="#264653", size=7),
+        x=t["percent"], y=labels, mode="markers", name="printed rate (exact CI)",
+        marker=dict(color=OKABE_ITO["blue"], size=7),
         error_x=dict(type="data", symmetric=False, array=t["ci_high"] - t["percent"],
-                     arrayminus=t["percent"] - t["ci_low"]),
+                     arrayminus=t["percent"] - t["ci_low"], color=OKABE_ITO["blue"]),
         hovertemplate="%{y}: %{x}%<extra></extra>"))
-    fs = _fig(8, max(3.0, 0.22 * len(t) + 1))
-    ax = fs.add_subplot()
-    ax.errorbar(t["percent"], range(len(t)), xerr=[t["percent"] - t["ci_low"],
-                                                   t["ci_high"] - t["percent"]],
-                fmt="o", color="#264653", ms=3, lw=1)
     if alternatives is not None and len(alternatives):
-        pos = {q: i for i, q in enumerate(t["quantity"])}
-        alt = alternatives[alternatives["quantity"].isin(pos)]
+        alt = alternatives[alternatives["quantity"].isin(set(t["quantity"]))]
+        label_of = dict(zip(t["quantity"], labels))
         fig.add_trace(go.Scatter(x=alt["alternative"].astype(float),
-                                 y=[labels[pos[q]] for q in alt["quantity"]], mode="markers",
+                                 y=[label_of[q] for q in alt["quantity"]], mode="markers",
                                  name="other printed value",
-                                 marker=dict(color="#bc4b51", symbol="x", size=11)))
-        ax.plot(alt["alternative"].astype(float), [pos[q] for q in alt["quantity"]], "x",
-                color="#bc4b51", ms=8, label="other printed value")
-        ax.legend(fontsize=7)
-    fig.update_layout(title=title, xaxis_title="%", height=max(350, 16 * len(t) + 120),
-                      yaxis=dict(automargin=True), margin=dict(l=10, r=10, t=60, b=40))
-    ax.set_yticks(range(len(t)), labels)
-    ax.tick_params(axis="y", labelsize=6)
-    ax.set_xlabel("%")
-    ax.set_title(title, fontsize=9)
-    return FigurePair(fig, fs)
+                                 marker=dict(color=OKABE_ITO["vermillion"], symbol="x", size=11)))
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)
+    return layout(fig, title, "look for another printed value of the same rate (cross) outside "
+                  "its interval", height=max(350, 16 * len(t) + 140), xaxis_title="%")
 
 
 # ------------------------------------------------------------------------------------------
@@ -437,35 +458,30 @@ def ci_plot(ci_table: pd.DataFrame, alternatives: pd.DataFrame | None = None,
 # ------------------------------------------------------------------------------------------
 
 def denominator_plot(table: pd.DataFrame, n: int,
-                     title: str = "Subgroup sizes that produce all printed subgroup rates") -> FigurePair:
+                     title: str = "Subgroup sizes that produce all printed subgroup rates"
+                     ) -> go.Figure:
     """For each subgroup: every size 1..N that produces all its printed rates (dots) and the
-    stated size (diamond: green if it fits, red if not)."""
+    stated size (diamond), from :func:`helpers.checks.arithmetic.denominator_table`; the
+    diamond's colour says whether the table found that the stated size fits."""
     if table.empty:
         return empty(title)
     fig = go.Figure()
-    fs = _fig(8, max(2.0, 0.7 * len(table) + 1))
-    ax = fs.add_subplot()
-    for i, r in table.reset_index(drop=True).iterrows():
-        label = f"{r['size_level']} ({', '.join(r['rates'])}%)"
-        fig.add_trace(go.Scatter(x=r["fitting"], y=[label] * len(r["fitting"]), mode="markers",
-                                 marker=dict(color="#264653", size=7), name="fitting sizes",
+    t = table.reset_index(drop=True)
+    t["label"] = [f"{r['size_level']} ({', '.join(r['rates'])}%)" for _, r in t.iterrows()]
+    for i, r in t.iterrows():
+        fig.add_trace(go.Scatter(x=r["fitting"], y=[r["label"]] * len(r["fitting"]), mode="markers",
+                                 marker=dict(color=NEUTRAL, size=6), name="sizes that fit",
                                  showlegend=i == 0))
-        colour = VERDICT_COLOURS["consistent" if r["stated_fits"] else "impossible"]
-        fig.add_trace(go.Scatter(x=[r["stated"]], y=[label], mode="markers",
-                                 marker=dict(color=colour, size=14, symbol="diamond"),
-                                 name=f"stated size {r['stated']}"))
-        ax.plot(r["fitting"], [i] * len(r["fitting"]), "o", color="#264653", ms=4)
-        ax.plot([r["stated"]], [i], "D", color=colour, ms=9)
+    for fits, g in t.groupby(t["stated_fits"].astype(bool), sort=False):
+        fig.add_trace(go.Scatter(x=g["stated"], y=g["label"], mode="markers",
+                                 marker=_verdict_marker("consistent" if fits else "impossible", 14)
+                                 | {"symbol": "diamond" if fits else "x"},
+                                 name="stated size fits" if fits else "stated size does not fit",
+                                 hovertemplate="stated size %{x}<extra></extra>"))
     fig.add_vline(x=n, line_dash="dot", annotation_text=f"N = {n}")
-    fig.update_layout(title=title, xaxis_title="subgroup size", xaxis_range=[0, n * 1.05],
-                      height=220 + 60 * len(table))
-    ax.axvline(n, ls=":", color="grey")
-    labels = [f"{lv}" for lv in table["size_level"]]
-    ax.set_yticks(range(len(table)), labels)
-    ax.set_xlim(0, n * 1.05)
-    ax.set_xlabel("subgroup size (dots: sizes that fit; diamond: stated)")
-    ax.set_title(title, fontsize=9)
-    return FigurePair(fig, fs)
+    fig.update_xaxes(range=[0, n * 1.05])
+    return layout(fig, title, "look for a stated size (diamond or cross) away from every dot",
+                  height=220 + 60 * len(t), xaxis_title="subgroup size")
 
 
 # ------------------------------------------------------------------------------------------
@@ -473,55 +489,47 @@ def denominator_plot(table: pd.DataFrame, n: int,
 # ------------------------------------------------------------------------------------------
 
 def cutoff_plot(table: pd.DataFrame, title: str = "Cut-offs used in the Cox model against the "
-                "printed mean ± SD (normal approximation)") -> FigurePair:
+                "printed mean ± SD (normal approximation)") -> go.Figure:
     """One panel per variable summarised by mean ± SD: the normal density with the cut-off and the
     implied share beyond it."""
+    from plotly.subplots import make_subplots
+    from scipy.stats import norm
+
     if table.empty:
         return empty(title)
     t = table[table["statistic"] == "mean_sd"].drop_duplicates(["variable", "cut"])
     t = t.reset_index(drop=True)
     if t.empty:
         return empty(title)
-    k = max(1, len(t))
-    cols = min(3, k)
-    rows = math.ceil(k / cols)
+    cols = min(3, len(t))
+    rows = math.ceil(len(t) / cols)
+    shares = [100 * float(norm.sf((r["cut"] - float(r["center"])) / float(r["sd"])))
+              for _, r in t.iterrows()]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
-        f"{r['summary']}: cut {r['cut']:g}" for _, r in t.iterrows()])
-    fs = _fig(4 * cols, 2.6 * rows)
-    axes = fs.subplots(rows, cols, squeeze=False)
-    from scipy.stats import norm
-
+        f"{r['summary']}: {s:.0f}% ≥ {r['cut']:g}" for (_, r), s in zip(t.iterrows(), shares)])
     for i, r in t.iterrows():
         m, s = float(r["center"]), float(r["sd"])
-        x = np.linspace(m - 4 * s, m + 4 * s, 200)
+        x = np.linspace(m - 4 * s, m + 4 * s, 120)
         y = norm.pdf(x, m, s)
         above = x >= r["cut"]
-        share_above = 100 * float(norm.sf((r["cut"] - m) / s))
         rr, cc = divmod(i, cols)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="#264653"),
-                                 showlegend=False), row=rr + 1, col=cc + 1)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=OKABE_ITO["blue"]),
+                                 name="normal density from mean ± SD", showlegend=i == 0),
+                      row=rr + 1, col=cc + 1)
         fig.add_trace(go.Scatter(x=x[above], y=y[above], fill="tozeroy", mode="none",
-                                 fillcolor="rgba(188,75,81,0.4)", showlegend=False,
-                                 hovertemplate=f">= cut: {share_above:.1f}%<extra></extra>"),
+                                 fillcolor="rgba(230,159,0,0.45)", name="share beyond the cut-off",
+                                 showlegend=i == 0,
+                                 hovertemplate=f">= cut: {shares[i]:.1f}%<extra></extra>"),
                       row=rr + 1, col=cc + 1)
         fig.add_vline(x=r["cut"], line_dash="dash", row=rr + 1, col=cc + 1)
-        ax = axes[rr][cc]
-        ax.plot(x, y, color="#264653")
-        ax.fill_between(x[above], y[above], color="#bc4b51", alpha=0.4)
-        ax.axvline(r["cut"], ls="--", color="black", lw=1)
-        ax.set_title(f"{r['summary']}: {share_above:.0f}% >= {r['cut']:g}", fontsize=8)
-        ax.set_yticks([])
-    for j in range(len(t), rows * cols):
-        axes[j // cols][j % cols].axis("off")
-    fig.update_layout(title=title, height=280 * rows + 80)
-    fs.suptitle(title, fontsize=9)
-    fs.tight_layout()
-    return FigurePair(fig, fs)
+    fig.update_yaxes(showticklabels=False)
+    return layout(fig, title, "look for cut-offs far in a tail: few patients would lie beyond "
+                  "them, compare with the printed count of that level", height=280 * rows + 100)
 
 
-def limits_plot(ledger: Ledger, title: str = "Summaries against the inclusion limits") -> FigurePair:
-    """Each summary of a variable with inclusion limits: limits (grey band), centre, mean ± SD or
-    range."""
+def limits_plot(ledger: Ledger, title: str = "Summaries against the inclusion limits") -> go.Figure:
+    """Each summary of a variable with inclusion limits: limits (grey band), centre and mean ± SD
+    or range."""
     from ..checks.means import limits_for
 
     s = ledger.summaries
@@ -545,27 +553,22 @@ def limits_plot(ledger: Ledger, title: str = "Summaries against the inclusion li
     df = pd.DataFrame(recs)
     if df.empty:
         return empty(title)
+    span = float(df["hi"].max() - df["lo"].min()) or 1.0
     fig = go.Figure()
-    fs = _fig(7, max(2.0, 0.5 * len(df) + 1))
-    ax = fs.add_subplot()
     for i, r in df.iterrows():
-        fig.add_trace(go.Scatter(x=[r["limit_low"], r["limit_high"]], y=[r["label"]] * 2,
-                                 mode="lines", line=dict(color="#dddddd", width=14),
-                                 name="inclusion limits", showlegend=i == 0))
-        fig.add_trace(go.Scatter(x=[r["centre"]], y=[r["label"]], mode="markers",
-                                 marker=dict(color="#264653", size=9),
+        lo = r["limit_low"] if np.isfinite(r["limit_low"]) else min(r["lo"], r["centre"]) - span
+        hi = r["limit_high"] if np.isfinite(r["limit_high"]) else max(r["hi"], r["centre"]) + span
+        fig.add_trace(go.Scatter(x=[lo, hi], y=[r["label"]] * 2, mode="lines",
+                                 line=dict(color=BAND, width=14), name="inclusion limits",
+                                 showlegend=i == 0, hoverinfo="skip"))
+    for what, g in df.groupby("what", sort=False):
+        fig.add_trace(go.Scatter(x=g["centre"], y=g["label"], mode="markers",
+                                 marker=dict(color=OKABE_ITO["blue"], size=9),
                                  error_x=dict(type="data", symmetric=False,
-                                              array=[r["hi"] - r["centre"]],
-                                              arrayminus=[r["centre"] - r["lo"]]),
-                                 name=r["what"], showlegend=i == 0))
-        ax.plot([r["limit_low"], r["limit_high"]], [i, i], color="#dddddd", lw=10)
-        ax.errorbar([r["centre"]], [i], xerr=[[r["centre"] - r["lo"]], [r["hi"] - r["centre"]]],
-                    fmt="o", color="#264653")
-    fig.update_layout(title=title, height=200 + 50 * len(df), yaxis=dict(automargin=True))
-    ax.set_yticks(range(len(df)), list(df["label"]) if len(df) else [])
-    ax.tick_params(axis="y", labelsize=7)
-    ax.set_title(title + " (grey: limits; bar: mean ± SD or range)", fontsize=9)
-    return FigurePair(fig, fs)
+                                              array=g["hi"] - g["centre"],
+                                              arrayminus=g["centre"] - g["lo"]), name=what))
+    return layout(fig, title, "look for a summary reaching outside the grey band: patients the "
+                  "inclusion rules exclude", height=200 + 50 * len(df))
 
 
 # ------------------------------------------------------------------------------------------
@@ -573,7 +576,7 @@ def limits_plot(ledger: Ledger, title: str = "Summaries against the inclusion li
 # ------------------------------------------------------------------------------------------
 
 def timeline_plot(ledger: Ledger, title: str = "Accrual, data cut-off and the follow-up the "
-                  "inclusion rules need") -> FigurePair:
+                  "inclusion rules need") -> go.Figure:
     """Accrual window and cut-off on a calendar, with the latest start that still allows the
     required number of assessments at the shortest imaging interval."""
     from datetime import timedelta
@@ -584,46 +587,24 @@ def timeline_plot(ledger: Ledger, title: str = "Accrual, data cut-off and the fo
     cut = design_row(ledger, "data_cutoff")
     need = design_row(ledger, "min_tumour_assessments")
     every = design_row(ledger, "imaging_interval")
-    fig = go.Figure()
-    fs = _fig(8, 2.2)
-    ax = fs.add_subplot()
     if acc is None or cut is None:
         return empty(title)
     a0 = date_span(acc["value"])[0]
     a1 = date_span(acc["value_high"])[1] if str(acc["value_high"]).strip() else a0
     c1 = date_span(cut["value"])[1]
+    fig = go.Figure()
     fig.add_trace(go.Scatter(x=[a0, a1], y=["accrual"] * 2, mode="lines",
-                             line=dict(width=14, color="#8ecae6"), name="accrual window"))
-    ax.plot([a0, a1], [1, 1], lw=10, color="#8ecae6", solid_capstyle="butt", label="accrual")
+                             line=dict(width=14, color=OKABE_ITO["sky_blue"]), name="accrual window"))
     fig.add_trace(go.Scatter(x=[c1], y=["accrual"], mode="markers", name="data cut-off",
-                             marker=dict(symbol="line-ns-open", size=26, color="black")))
-    ax.axvline(c1, color="black", lw=1.5, label="data cut-off")
+                             marker=dict(symbol="line-ns-open", size=26, color="black",
+                                         line=dict(width=3))))
     if need is not None and every is not None:
         weeks = parse_printed(need["value"]).value * to_weeks(every["value"], every["unit"])
         latest = c1 - timedelta(days=7 * weeks)
-        fig.add_vrect(x0=latest, x1=c1, fillcolor="#bc4b51", opacity=0.2, line_width=0,
-                      annotation_text=f"too late for {need['value']} assessments",
-                      annotation_position="top left")
-        ax.axvspan(latest, c1, color="#bc4b51", alpha=0.2,
-                   label=f"too late for {need['value']} assessments")
-    fig.update_layout(title=title, height=260, xaxis_title="calendar date")
-    ax.set_yticks([])
-    ax.legend(fontsize=7, loc="upper left")
-    ax.set_title(title, fontsize=9)
-    fs.autofmt_xdate()
-    return FigurePair(fig, fs)
-
-
-# ------------------------------------------------------------------------------------------
-# tables
-# ------------------------------------------------------------------------------------------
-
-FINDING_COLUMNS = ["check", "item", "verdict", "severity", "category", "printed", "expected",
-                   "explanation", "locators"]
-
-
-def findings_table(df: pd.DataFrame) -> pd.DataFrame:
-    """A section's findings as a reviewer reads them (most severe first; the columns that matter)."""
-    if df.empty:
-        return pd.DataFrame(columns=FINDING_COLUMNS)
-    return df[FINDING_COLUMNS].reset_index(drop=True)
+        fig.add_vrect(x0=latest, x1=c1, fillcolor=OKABE_ITO["orange"], opacity=0.25, line_width=0)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=(
+            f"too late for {need['value']} assessments"),
+            marker=dict(symbol="square", size=12, color=OKABE_ITO["orange"], opacity=0.5)))
+    return layout(fig, title, "look for accrual running into the shaded weeks: patients starting "
+                  "there could not have the assessments the rules require", height=280,
+                  xaxis_title="calendar date")
