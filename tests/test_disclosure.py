@@ -60,14 +60,12 @@ def _write_outputs(folder, lung, ncctg):
                "comparison": comparison_figure(tables["comparison"]),
                "rates": rates_figure(response_rates(lung_rates))}
     nb = nbformat.v4.new_notebook()
-    for name, pair in figures.items():
-        pair.interactive.write_html(folder / f"{name}.html", include_plotlyjs=False)
-        (folder / f"{name}.json").write_text(pair.interactive.to_json(), encoding="utf-8")
+    for name, fig in figures.items():
+        fig.write_html(folder / f"{name}.html", include_plotlyjs=False)
+        (folder / f"{name}.json").write_text(fig.to_json(), encoding="utf-8")
         cell = nbformat.v4.new_code_cell(f"show({name})")
         cell.outputs = [nbformat.v4.new_output(
-            "display_data", data={"application/vnd.plotly.v1+json": pair.interactive.to_plotly_json()
-                                  and json.loads(pair.interactive.to_json()),
-                                  "image/png": base64.b64encode(pair.png()).decode()})]
+            "display_data", data={"application/vnd.plotly.v1+json": json.loads(fig.to_json())})]
         nb.cells.append(cell)
     nbformat.write(nb, folder / "patients.ipynb")
     return tables, figures
@@ -101,7 +99,7 @@ def test_the_scan_finds_planted_values(tmp_path, lung, ncctg):
     nbformat.write(nb, tmp_path / "run" / "planted.ipynb")
     from helpers.cohort.survival import km_fit
     raw = km_fit(lung["os_time"], lung["os_event"]).curve.assign(endpoint="OS")
-    km_figure(raw).interactive.write_html(tmp_path / "run" / "raw_km.html", include_plotlyjs=False)
+    km_figure(raw).write_html(tmp_path / "run" / "raw_km.html", include_plotlyjs=False)
     hits = dc.disclosure_scan(tmp_path / "run", lung, allow=allow)
     assert set(hits["file"]) == {"planted.csv", "planted.ipynb", "raw_km.html"}, hits
     assert float(hits.loc[hits["file"] == "planted.csv", "value"].iloc[0]) == big
