@@ -162,11 +162,12 @@ def test_continuous_covariates_and_os_only():
     assert res.cox["converged"].mean() > 0.9
 
 
-def test_figures_come_in_pairs(cao, result):
-    """Every figure of helpers.report.forest: an interactive plotly figure and a static matplotlib one."""
+def test_forest_figures_draw_the_monte_carlo(cao, result):
+    """Every figure of helpers.report.forest on the Monte Carlo: one plotly figure with data."""
+    import plotly.graph_objects as go
+
     from helpers.report import forest
     from helpers.checks import hazard
-    from helpers.report.figures import FigurePair
 
     led, _ = cao
     table = hazard.printed_numbers(led).merge(mc.simulated_ci_ranges(result), on="row_id")
@@ -179,11 +180,10 @@ def test_figures_come_in_pairs(cao, result):
              forest.intervals(table.assign(verdict="consistent"), label="label", printed_low="ci_low",
                               printed_high="ci_high", allowed_low="narrowest_low",
                               allowed_high="narrowest_high")]
-    for pair in pairs:
-        assert isinstance(pair, FigurePair) and len(pair.interactive.data) > 0
-        assert pair.static.axes and pair.png()[:4] == b"\x89PNG"
-    # the forest plot draws one printed CI per row and marks the narrowest possible CI
-    assert len(pairs[0].interactive.data[-1].x) == len(table)
+    for fig in pairs:
+        assert isinstance(fig, go.Figure) and len(fig.data) > 0
+    # the forest plot draws one printed CI per row
+    assert sum(len(tr.x) for tr in pairs[0].data if tr.x is not None) >= len(table)
 
 
 def test_simulated_ci_ranges_without_any_fit_is_empty_not_an_error():
