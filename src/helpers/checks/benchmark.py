@@ -414,8 +414,10 @@ def evaluate(base: str = "ncctg_lung", instances: int = 3) -> tuple[pd.DataFrame
             error = "; ".join(f"{r.check}: {r.reason}" for r in failed.itertuples())
         except Exception as exc:  # noqa: BLE001 -- a crash on a valid ledger is a result
             flags, error = set(), f"{type(exc).__name__}: {exc}"
-        hit = any(q == p.quantity or q.startswith(p.quantity + ".") for q in flags - clean_flags) \
-            or p.quantity in flags
+        # a finding about the planted quantity, about one of its parts, or about the variable it
+        # is a level of (a level sum is reported on the variable's key)
+        hit = any(q == p.quantity or q.startswith(p.quantity + ".") or p.quantity.startswith(q + ".")
+                  for q in flags - clean_flags if q.count(".") >= 1) or p.quantity in flags
         rows.append({"kind": p.kind, "error": p.error, "quantity": p.quantity, "what": p.what,
                      "flagged": hit, "check_errors": error})
     df = pd.DataFrame(rows)
