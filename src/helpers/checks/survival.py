@@ -50,7 +50,7 @@ from .registry import Context, Example, Settings, register
 __all__ = ["median_in_ci", "median_followup", "expected_events", "median_ci_events",
            "landmark_vs_median", "landmark_within_followup", "median_in_ci_map",
            "median_followup_map", "median_ci_events_map", "landmark_vs_median_map", "medians",
-           "rates", "distinct_medians", "printed_median_table", "check_medians", "is_nr",
+           "rates", "distinct_rates", "not_reached", "distinct_medians", "printed_median_table", "check_medians", "is_nr",
            "to_unit"]
 
 AREA = "survival"
@@ -73,6 +73,9 @@ def _text(x) -> str:
 def is_nr(text) -> bool:
     """Whether a printed median or limit says "not reached" (``NR``)."""
     return _text(text).lower() in NR_WORDS
+
+
+not_reached = is_nr       # the name the loader's vocabulary uses
 
 
 def _number(text) -> bool:
@@ -365,6 +368,8 @@ def landmark_vs_median(rate: str, landmark, median: str, *, landmark_unit: str =
 
     References: Kaplan & Meier (1958).
     """
+    landmark_unit = _text(landmark_unit) or "months"
+    median_unit = _text(median_unit) or landmark_unit
     if not (_text(rate) and _text(landmark) and _text(median)):
         return _untestable("rate, landmark or median not printed.")
     if not (_number(rate) and _number(landmark)) or (not is_nr(median) and not _number(median)):
@@ -431,6 +436,7 @@ def landmark_within_followup(landmark, followup: FollowUp | None, *,
     """
     if followup is None:
         return _untestable("the ledger states no accrual window or cut-off.", "design")
+    landmark_unit = _text(landmark_unit) or followup.unit
     if not _text(landmark) or not _number(landmark):
         return _untestable("no landmark time printed.", "design")
     t = to_unit(parse_printed(_text(landmark)).value, landmark_unit, followup.unit)
@@ -498,6 +504,21 @@ def rates(source) -> pd.DataFrame:
     if s.empty or "statistic" not in s.columns:
         return s.iloc[0:0].copy()
     return s[s["statistic"] == "rate"].reset_index(drop=True)
+
+
+def distinct_rates(source) -> pd.DataFrame:
+    """One line per distinct printed landmark rate, with all its locators (``locators``)."""
+    r = rates(source)
+    if r.empty:
+        return r.assign(locators=[])
+    key = [c for c in ("quantity", "endpoint", "population", "center", "landmark",
+                       "landmark_unit", "n") if c in r.columns]
+    rows = []
+    for _, g in r.groupby(key, sort=False, dropna=False):
+        first = g.iloc[0].copy()
+        first["locators"] = list(dict.fromkeys(g["locator"]))
+        rows.append(first)
+    return pd.DataFrame(rows).reset_index(drop=True)
 
 
 def distinct_medians(source) -> pd.DataFrame:
@@ -753,22 +774,23 @@ def landmark_vs_median_check(ctx: Context) -> list[Finding]:
     """
     out = []
     meds = distinct_medians(ctx.ledger)
-    for _, r in rates(ctx).iterrows():
+    for _, r in distinct_rates(ctx).iterrows():
+        own = list(r["locators"])
         unit = _time_unit(r, ctx)
         same = meds[(meds["endpoint"] == r["endpoint"]) & (meds["population"] == r["population"])] \
             if not meds.empty else meds
         if not _text(r.get("landmark")):
             out.append(_finding(ctx, r, _untestable("no landmark time recorded for the rate."),
-                                item=_rate_item(r), locators=[r["locator"]]))
+                                item=_rate_item(r), locators=own))
             continue
         if same.empty:
             out.append(_finding(ctx, r, _untestable(f"no median {r['endpoint']} printed for "
                                                     f"this population."),
-                                item=_rate_item(r), locators=[r["locator"]]))
+                                item=_rate_item(r), locators=own))
             continue
         for _, g in same.groupby(["center", "n"], sort=False, dropna=False):
             m = g.iloc[0]
-            locs = [r["locator"], *dict.fromkeys(loc for ls in g["locators"] for loc in ls)]
+            locs = list(dict.fromkeys([*own, *(loc for ls in g["locators"] for loc in ls)]))
             printed = f"{r['printed']} | median {m['printed']}"
             if _n(r) and _n(m) and _n(r) != _n(m):
                 res = _untestable(f"the rate is from {_n(r)} patients, the median from {_n(m)}.")
@@ -812,9 +834,9 @@ def landmark_within_followup_check(ctx: Context) -> list[Finding]:
     """
     fu = study_followup(ctx.ledger)
     out = []
-    for _, r in rates(ctx).iterrows():
+    for _, r in distinct_rates(ctx).iterrows():
         res = landmark_within_followup(r.get("landmark"), fu, landmark_unit=_time_unit(r, ctx))
-        out.append(_finding(ctx, r, res, item=_rate_item(r), locators=[r["locator"]]))
+        out.append(_finding(ctx, r, res, item=_rate_item(r), locators=list(r["locators"])))
     return out
 
 
