@@ -633,7 +633,8 @@ _HR_COLS = {"hr": "hr", "ci_low": "ci_low", "ci_high": "ci_high"}
 p_from_ci_map = make_map(
     p_from_ci, columns={**_HR_COLS, "p": "p", "ci_level": "ci_level"},
     optional=("ci_low", "ci_high", "p", "ci_level"), constants=("rule",),
-    values=("p_low", "p_high", "p_point", "se_min", "se_max", "joint"), name="p_from_ci_map")
+    values=("p_low", "p_high", "p_point", "printed_p_low", "printed_p_high", "se_min", "se_max",
+            "joint", "duality"), name="p_from_ci_map")
 ci_symmetry_map = make_map(
     ci_symmetry, columns=_HR_COLS, optional=("ci_low", "ci_high"), constants=("rule",),
     values=("lower_arm", "upper_arm", "geo_mid_low", "geo_mid_high"), name="ci_symmetry_map")
