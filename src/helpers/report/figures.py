@@ -181,8 +181,8 @@ def percent_deviation(table: pd.DataFrame, title: str = "Printed percentage minu
     fig.add_vrect(x0=-1, x1=0, fillcolor=OKABE_ITO["yellow"], opacity=0.18, line_width=0)
     fig.add_annotation(x=0, y=1.0, yref="paper", text="round to nearest: -0.5 to 0.5",
                        showarrow=False, yanchor="bottom", font=dict(size=10))
-    fig.add_annotation(x=-0.5, y=0.0, yref="paper", text="truncate: -1 to 0", showarrow=False,
-                       yanchor="top", font=dict(size=10))
+    fig.add_annotation(x=-0.5, y=1.0, yref="paper", text="truncate: -1 to 0", showarrow=False,
+                       yanchor="bottom", yshift=14, font=dict(size=10))
     for verdict, g in _by_verdict(t):
         fig.add_trace(go.Scatter(
             x=g["x"], y=g["label"], mode="markers", name=verdict,

@@ -81,9 +81,12 @@ table.rt td.v-inconsistent{background:#e69f00}
 table.rt td.v-implausible{background:#cc79a7;color:#fff}
 table.rt td.v-consistent{background:#d6eaf8}
 table.rt td.v-not-testable{background:#eeeeee}
-table.rt col.c-item{width:14%} table.rt col.c-verdict{width:8%} table.rt col.c-severity{width:6%}
-table.rt col.c-strength{width:7%} table.rt col.c-printed{width:9%} table.rt col.c-expected{width:10%}
-table.rt col.c-explanation{width:26%} table.rt col.c-locators{width:12%} table.rt col.c-check{width:8%}
+table.rt th{overflow-wrap:normal;word-break:keep-all}
+table.rt td.v-impossible,table.rt td.v-inconsistent,table.rt td.v-implausible,table.rt td.v-consistent,
+table.rt td.v-not-testable{overflow-wrap:normal}
+table.rt col.c-item{width:13%} table.rt col.c-verdict{width:9%} table.rt col.c-severity{width:7%}
+table.rt col.c-strength{width:9%} table.rt col.c-printed{width:12%} table.rt col.c-expected{width:10%}
+table.rt col.c-explanation{width:22%} table.rt col.c-locators{width:10%} table.rt col.c-check{width:8%}
 p.rt-filter label{margin-right:1em}
 </style>"""
 
