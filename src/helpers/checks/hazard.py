@@ -1203,8 +1203,8 @@ _SEL_DESIGN = {"kind": "analysis", "parameter": "multivariable_selection", "valu
             "design": [_SEL_DESIGN]}),
         Example("flag", tables={
             "hazard_ratios": [
-                _hr_row(hr="1.10", ci_low="0.80", ci_high="1.51", p="0.560"),
-                _hr_row(model="multivariable", hr="1.05", ci_low="0.76", ci_high="1.45",
+                _hr_row(hr="1.10", ci_low="0.80", ci_high="1.52", p="0.560"),
+                _hr_row(model="multivariable", hr="1.05", ci_low="0.74", ci_high="1.49",
                         p="0.770", quantity="cox.multivariable.sex.female",
                         locator="Table 3 / Sex: Female / multivariable")],
             "design": [_SEL_DESIGN]}),
