@@ -199,3 +199,11 @@ def test_cao2024_pages_render_formulas_and_figures_offline(cao_run):
         assert d.count('class="plot-container') == n_div, page.name   # every figure drawn
         figures += n_div
     assert formulas > 0 and figures > 0
+
+
+def test_page_keeps_nbconvert_accessibility_edits_without_its_soup_pass(exported):
+    _, run_dir, _, _ = exported
+    page = (run_dir / "01_made_up.html").read_text()
+    assert 'class="jp-Cell-inputWrapper" tabindex="0"' in page
+    assert re.search(r'jp-OutputArea-output[^"]*" tabindex="0"', page)
+    assert page.count("<math") == 2 and "REANALYSISMATH" not in page
