@@ -172,6 +172,8 @@ def test_cao2024_run_folder_is_light(cao_run):
     size = sum(p.stat().st_size for p in run_dir.rglob("*") if p.is_file())
     assert size <= 10 * 2**20, f"run folder {size / 2**20:.1f} MB"
     assert (root / export.PLOTLY_JS).is_file()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["shared_assets"][export.PLOTLY_JS]["path"] == "../../plotly.min.js"
     for nb_path in run_dir.glob("*.ipynb"):
         text = nb_path.read_text()
         assert "window.PlotlyConfig" not in text, nb_path.name

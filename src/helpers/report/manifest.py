@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import platform
 import re
 import subprocess
@@ -137,6 +138,13 @@ def build_manifest(run_dir: str | Path, *, study: str, run: str, parameters: dic
     for name in ("findings.csv", "findings.json"):
         if (run_dir / name).is_file():
             outputs[name] = sha256_file(run_dir / name)
+    assets = {}
+    from .export import PLOTLY_JS, output_root_of
+
+    shared = output_root_of(run_dir) / PLOTLY_JS
+    if shared.is_file():  # the pages load it by this relative path
+        assets[PLOTLY_JS] = {"path": Path(os.path.relpath(shared, run_dir.resolve())).as_posix(),
+                             "sha256": sha256_file(shared), "bytes": shared.stat().st_size}
     return {
         "schema": MANIFEST_SCHEMA,
         "study": study,
@@ -150,6 +158,7 @@ def build_manifest(run_dir: str | Path, *, study: str, run: str, parameters: dic
             "code": [_file_entry(p) for p in sorted(code_dir.rglob("*.py"))],
         },
         "outputs": outputs,
+        "shared_assets": assets,
         "packages": package_versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
