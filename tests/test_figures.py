@@ -128,12 +128,26 @@ def test_ae_bands_and_the_tiny_ledgers_figures():
         _assert_readable(fig)
 
 
-def test_show_emits_only_the_plotly_json(monkeypatch):
+def test_show_emits_only_the_plotly_json_without_plotlys_renderers(monkeypatch):
+    import subprocess
+    import sys
+
+    import IPython.display
+
     shown = []
-    monkeypatch.setattr(go.Figure, "show", lambda self, renderer=None: shown.append(renderer))
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
     plots.show(plots.empty("x"))
     plots.show(plots.FigurePair(plots.empty("y"), None))
-    assert shown == ["plotly_mimetype", "plotly_mimetype"]
+    assert [set(b) for b, _ in shown] == [{plots.PLOTLY_MIME}] * 2 and all(raw for _, raw in shown)
+    payload = shown[0][0][plots.PLOTLY_MIME]
+    assert payload["layout"]["title"]["text"].startswith("x") and "config" in payload
+    json.dumps(payload)
+    # in a fresh process, showing a figure does not import nbformat (seconds per kernel)
+    code = ("import sys, IPython.display as d; d.display = lambda *a, **k: None; "
+            "from helpers.report import figures as p; p.show(p.empty('z')); "
+            "print('nbformat' in sys.modules, 'jsonschema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
 
 
 def test_forest_figures_are_single_plotly_figures():

@@ -61,14 +61,33 @@ class FigurePair:
         self.static = static
 
 
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+FIGURE_CONFIG = {"responsive": True, "displaylogo": False}
+
+
+def figure_bundle(fig: go.Figure) -> dict:
+    """The display bundle of a figure: plotly's JSON output alone (what plotly's
+    ``plotly_mimetype`` renderer emits), built without plotly's renderer machinery, whose import
+    loads nbformat and jsonschema (seconds per kernel)."""
+    import json
+
+    import plotly.io as pio
+
+    payload = json.loads(pio.to_json(fig, validate=False, remove_uids=False))
+    payload["config"] = dict(FIGURE_CONFIG)
+    return {PLOTLY_MIME: payload}
+
+
 def show(fig) -> None:
     """Display a figure as plotly's JSON output only (JupyterLab renders it; the HTML export
     draws it with the shared plotly.js), so no notebook carries a copy of plotly.js."""
+    from IPython.display import display
+
     if isinstance(fig, FigurePair):
         fig = fig.interactive
     if fig is None:
         return
-    fig.show(renderer="plotly_mimetype")
+    display(figure_bundle(fig), raw=True)
 
 
 def layout(fig: go.Figure, title: str, look_for: str = "", *, height: int | None = None,
