@@ -126,6 +126,24 @@ def test_study_yaml_slips(tiny_copy, old, new, field, words):
     one(root, file="study.yaml", field=field, words=words)
 
 
+def test_sites_and_regimen_may_be_one_text_of_names(tiny_copy):
+    root, d = tiny_copy
+    with open(d / "study.yaml", "a", encoding="utf-8") as fh:
+        fh.write("sites: liver\nregimen: gemcitabine, oxaliplatin\n")
+    assert load_ledger("tiny", root=root).meta["sites"] == "liver"
+
+
+def test_errors_survive_pickling_with_every_problem():
+    import pickle
+
+    report = ValidationReport([Problem("a.csv", "bad", line=2, field="x", kind="ledger"),
+                               Problem("b.csv", "worse", kind="ledger")])
+    err = pickle.loads(pickle.dumps(report.error()))
+    assert isinstance(err, LedgerError) and err.messages == report.messages
+    single = pickle.loads(pickle.dumps(PatientDataError("p.csv", "bad", line=3, field="age")))
+    assert (single.line, single.field, str(single)) == (3, "age", "p.csv, line 3, field 'age': bad")
+
+
 def test_alpha_is_optional(tiny_copy):
     root, d = tiny_copy
     set_yaml(d, "alpha: 0.05\n", "")
@@ -133,7 +151,8 @@ def test_alpha_is_optional(tiny_copy):
 
 
 @pytest.mark.parametrize("line,field,words", [
-    ("sites: liver", "sites", ["must be a list of names"]),
+    ("sites: {liver: 1}", "sites", ["must be a list of names"]),
+    ("sites: [liver, 3]", "sites", ["must be a list of names"]),
     ("regimen: [1, 2]", "regimen", ["must be a list of names"]),
     ("arms: true", "arms", ["yes/no value"]),
     ("arms: one", "arms", ["not a positive integer"]),

@@ -48,6 +48,10 @@ class InputError(ValueError):
                                  kind=self.kind)]
         super().__init__(_where(self.file, line, field, row_id) + ": " + problem)
 
+    def __reduce__(self):
+        # picklable (worker processes send errors back): rebuilt from its problems
+        return (_rebuild, (type(self), list(self.problems)))
+
 
 class LedgerError(InputError):
     """A study ledger under ``data/published/<study>/`` is malformed."""
@@ -88,7 +92,11 @@ class Problem:
                 "field": self.field, "problem": self.problem, "message": self.message}
 
 
-_KIND_ERROR = {"ledger": LedgerError, "patient data": PatientDataError}
+def _rebuild(cls, problems):
+    if issubclass(cls, _Many):
+        return cls(problems)
+    p = problems[0]
+    return cls(p.file, p.problem, line=p.line, field=p.field, row_id=p.row_id)
 
 
 class _Many:

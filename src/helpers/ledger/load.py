@@ -307,8 +307,10 @@ def _check_meta(meta: dict, shown: str, problems: _Problems, study: str | None) 
         value = meta.get(key)
         if value is None:
             continue
+        if isinstance(value, str):
+            continue                    # names joined by ',', ';' or '|' (one name is fine)
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            add(key, f"must be a list of names ([a, b]), not {value!r}")
+            add(key, f"must be a list of names ([a, b]) or names joined by ',', not {value!r}")
     if meta.get("time_unit") not in (None, "") and meta["time_unit"] not in TIME_UNITS:
         add("time_unit", f"'{meta['time_unit']}' is not one of {list(TIME_UNITS)}")
     if meta.get("km_ci_method") not in (None, "") and meta["km_ci_method"] not in KM_CI_METHODS:
