@@ -470,6 +470,14 @@ def test_validate_inputs_on_a_clean_study_with_a_named_source_is_empty():
     assert report.ok and report == []
 
 
+def test_validate_inputs_on_an_unknown_patient_source(tmp_path):
+    report = validate_inputs("ncctg_lung", "no_such_source")
+    assert [p.kind for p in report] == ["patient data"]
+    assert "neither a CSV file nor a known source (" in report[0].message
+    missing = validate_inputs("ncctg_lung", str(tmp_path / "gone.csv"))
+    assert "gone.csv: file not found" in missing[0].message
+
+
 def test_validate_inputs_on_an_unknown_study():
     report = validate_inputs("no_such_study")
     assert len(report) == 1 and "unknown study 'no_such_study'" in report[0].message

@@ -888,7 +888,13 @@ def validate_inputs(study: str, ipd: str | None = None, *,
     except LedgerError as exc:
         problems.extend(exc.problems)
     if ipd not in (None, "") and _is_patient_file(ipd):
-        from ..cohort.ipd import validate_ipd_file
+        from ..cohort.ipd import registered_sources, validate_ipd_file
+
+        if not Path(str(ipd)).exists() and Path(str(ipd)).suffix.lower() != ".csv":
+            known = ", ".join(registered_sources())
+            problems.items.append(Problem(str(ipd), f"neither a CSV file nor a known source "
+                                                    f"({known})", kind="patient data"))
+            return ValidationReport(problems.items)
 
         unit = meta.get("time_unit") if isinstance(meta.get("time_unit"), str) else None
         problems.extend(validate_ipd_file(ipd, time_unit=unit, covariates=covariates))
