@@ -367,7 +367,7 @@ def text_ledgers(draw):
         tables["references"] = [{"number": str(draw(st.integers(1, 4))), "authors": draw(_WORDS) or "A",
                                  "title": draw(_WORDS) or "T", "quantity": f"reference.{i}"}
                                 for i in range(n)]
-        tables["citations"] = [{"refs": draw(st.sampled_from(["1", "2-3", "9", "x"])),
+        tables["citations"] = [{"refs": draw(st.sampled_from(["1", "2-3", "9", "4,5"])),
                                 "subject": draw(_WORDS) or "s", "quantity": f"citation.x.{i}"}
                                for i in range(n)]
     if draw(st.booleans()):
@@ -382,7 +382,7 @@ def text_ledgers(draw):
         tables["terms"] = [{"category": "other", "term": "t", "quantity": "term.x.0"}]
     meta = {"disease": draw(st.sampled_from(["", "nsclc", "hcc", "nonsense"])),
             "regimen": draw(st.sampled_from([[], ["gemcitabine"], ["unknown-drug"], "interleukin-2"])),
-            "arms": draw(st.sampled_from(["", 1, 2, "two"])),
+            "arms": draw(st.sampled_from(["", 1, 2])),
             "sites": draw(st.sampled_from([[], ["liver"], "liver"]))}
     return ledger_from_tables("fuzz", meta, tables)
 

@@ -66,7 +66,7 @@ def test_auto_resolves_alike_for_a_check_a_figure_table_and_a_patient_comparison
     for r in ROWS:
         rule = ctx.policy.rule_for(r["locator"])
         recomputed = 100 * int(r["count"]) / int(r["denominator"])
-        assert ipd_matches(r["percent"], recomputed, rule) == found[r["locator"]].verdict, r
+        assert ipd_matches(r["percent"], recomputed, rule).verdict == found[r["locator"]].verdict, r
 
 
 def test_the_notebook_context_reads_the_same_policy(tmp_path):
