@@ -257,16 +257,16 @@ def _median(locator, center, unit, source="results"):
             "unit, converted to days) overlap",
     examples=[
         Example("pass", tables={
-            "hazard_ratios": [_hr("cox.sex.female", "Table 3 / Sex: Female", "1.51", "1.28",
-                                  "1.70", "0.004"),
-                              _hr("cox.sex.female", "Results ¶3", "1.5", "1.3", "1.7", "0.004",
+            "hazard_ratios": [_hr("cox.sex.female", "Table 3 / Sex: Female", "1.62", "1.36",
+                                  "1.93", "0.004"),
+                              _hr("cox.sex.female", "Results ¶3", "1.6", "1.4", "1.9", "0.004",
                                   "results")],
             "survival": [_median("Results ¶2", "8.4", "months"),
                          _median("Abstract", "255", "days", "abstract")]}),
         Example("flag", tables={
-            "hazard_ratios": [_hr("cox.sex.female", "Table 3 / Sex: Female", "1.51", "1.28",
-                                  "1.70", "0.004"),
-                              _hr("cox.sex.female", "Results ¶3", "1.15", "1.28", "1.70",
+            "hazard_ratios": [_hr("cox.sex.female", "Table 3 / Sex: Female", "1.62", "1.36",
+                                  "1.93", "0.004"),
+                              _hr("cox.sex.female", "Results ¶3", "1.26", "1.36", "1.93",
                                   "0.004", "results")],
             "survival": [_median("Results ¶2", "8.4", "months"),
                          _median("Abstract", "290", "days", "abstract")]}),
@@ -291,7 +291,7 @@ def appearances_check(ctx) -> list[Finding]:
 
     Example
     -------
-    An HR printed 1.51 in a table and 1.15 in the text; a median of 8.4 months printed as 290
+    An HR printed 1.62 in a table and 1.26 in the text; a median of 8.4 months printed as 290
     days (8.4 months is 254-257 days) -> ``inconsistent``.
 
     References: Brown & Heathers (2017); INSPECT-SR (internal inconsistencies).

@@ -484,7 +484,7 @@ def equal_fractions_result(printed: Sequence[str]) -> Result:
 
     Example
     -------
-    >>> equal_fractions_result(["25.22", "25.21"]).verdict
+    >>> equal_fractions_result(["31.82", "31.81"]).verdict
     'inconsistent'
     """
     decimals = {parse_printed(x).decimals for x in printed}
@@ -636,7 +636,7 @@ def percent_sum_result(percents: Sequence[str], rule: str = "half_up", complete:
 
     Example
     -------
-    >>> percent_sum_result(["62.8", "37.1"], "truncate").verdict
+    >>> percent_sum_result(["54.6", "45.3"], "truncate").verdict
     'consistent'
     """
     check_rule(rule)
@@ -754,11 +754,11 @@ def _level_findings(ctx, want: str) -> list[Finding]:
     return out
 
 
-_LEVELS_PASS = [_counts_row(variable="Smoking", level="Yes", count=7, percent="58.3",
-                            denominator=12, quantity="baseline.smoking.yes",
+_LEVELS_PASS = [_counts_row(variable="Smoking", level="Yes", count=7, percent="63.6",
+                            denominator=11, quantity="baseline.smoking.yes",
                             locator="Table 1 / Smoking: Yes"),
-                _counts_row(variable="Smoking", level="No", count=5, percent="41.7",
-                            denominator=12, quantity="baseline.smoking.no",
+                _counts_row(variable="Smoking", level="No", count=4, percent="36.4",
+                            denominator=11, quantity="baseline.smoking.no",
                             locator="Table 1 / Smoking: No")]
 
 
@@ -769,8 +769,8 @@ _LEVELS_PASS = [_counts_row(variable="Smoking", level="Yes", count=7, percent="5
     category="arithmetic", formula="sum of k_level == n (every level printed); <= n otherwise",
     examples=[
         Example("pass", tables={"counts": _LEVELS_PASS}),
-        Example("flag", tables={"counts": [_LEVELS_PASS[0], {**_LEVELS_PASS[1], "count": "4",
-                                                             "percent": "33.3"}]}),
+        Example("flag", tables={"counts": [_LEVELS_PASS[0], {**_LEVELS_PASS[1], "count": "3",
+                                                             "percent": "27.3"}]}),
     ])
 def level_sum_check(ctx) -> list[Finding]:
     """The levels of a variable printed at one place (same variable, population, denominator and
@@ -806,7 +806,7 @@ def level_sum_check(ctx) -> list[Finding]:
         Example("pass", tables={"counts": [{**r, "count": ""} for r in _LEVELS_PASS]}),
         Example("flag", tables={"counts": [{**_LEVELS_PASS[0], "count": ""},
                                            {**_LEVELS_PASS[1], "count": "",
-                                            "percent": "31.7"}]}),
+                                            "percent": "26.4"}]}),
     ])
 def percent_sum_check(ctx) -> list[Finding]:
     """Where a level of a partition prints no count, its percentages must be able to add up to
@@ -825,7 +825,7 @@ def percent_sum_check(ctx) -> list[Finding]:
 
     Example
     -------
-    58.3 + 31.7 = 90.0 for the two levels of one variable -> ``inconsistent``.
+    63.6 + 26.4 = 90.0 for the two levels of one variable -> ``inconsistent``.
 
     References: Carlisle (2017); Jung (2023).
     """

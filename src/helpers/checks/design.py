@@ -583,7 +583,7 @@ def survivor_selection_result(median: str, endpoint: str, unit: str, assessments
     Parameters
     ----------
     median : str
-        The printed median (``"8.5"``).
+        The printed median (``"9.5"``).
     endpoint : str
         ``OS`` (death is the event) or another time-to-event endpoint (PFS, TTP, ...).
     unit : str

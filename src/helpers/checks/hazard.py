@@ -1197,14 +1197,14 @@ _SEL_DESIGN = {"kind": "analysis", "parameter": "multivariable_selection", "valu
         Example("pass", tables={
             "hazard_ratios": [
                 _hr_row(hr="1.50", ci_low="1.20", ci_high="1.88", p="<0.001"),
-                _hr_row(model="multivariable", hr="1.40", ci_low="1.12", ci_high="1.75",
+                _hr_row(model="multivariable", hr="1.38", ci_low="1.12", ci_high="1.75",
                         p="0.003", quantity="cox.multivariable.sex.female",
                         locator="Table 3 / Sex: Female / multivariable")],
             "design": [_SEL_DESIGN]}),
         Example("flag", tables={
             "hazard_ratios": [
                 _hr_row(hr="1.10", ci_low="0.80", ci_high="1.52", p="0.560"),
-                _hr_row(model="multivariable", hr="1.05", ci_low="0.74", ci_high="1.49",
+                _hr_row(model="multivariable", hr="1.05", ci_low="0.75", ci_high="1.49",
                         p="0.770", quantity="cox.multivariable.sex.female",
                         locator="Table 3 / Sex: Female / multivariable")],
             "design": [_SEL_DESIGN]}),

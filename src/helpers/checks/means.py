@@ -795,7 +795,7 @@ _CUT = re.compile(r"^\s*(<=|>=|<|>|≤|≥)\s*([0-9]+(?:\.[0-9]+)?)")
 
 
 def parse_cutoff(level: str) -> tuple[str, float] | None:
-    """``"<60"`` -> ("<", 60.0); ``">=200×10^9/L"`` -> (">=", 200.0); None if not a cut-off."""
+    """``"<60"`` -> ("<", 60.0); ``">=4×10^9/L"`` -> (">=", 4.0); None if not a cut-off."""
     m = _CUT.match(str(level))
     if not m:
         return None

@@ -257,7 +257,7 @@ def cohort_size_matches_ipd(ctx) -> list[Finding]:
           reads=["patients", "counts", "summaries"],
           assumptions=["patient_data", "rounding_rule_inferred"], items=["4.3", "4.6", "R:statistics"],
           reference=REFERENCE, category="patient_data",
-          examples=[Example("pass", tables=_sex("14", "58.3"), meta=_MONTHS, scope=("baseline.",),
+          examples=[Example("pass", tables=_sex("14", "58.33"), meta=_MONTHS, scope=("baseline.",),
                             patients=_example_patients),
                     Example("flag", tables=_sex("15", "62.5"), meta=_MONTHS, scope=("baseline.",),
                             patients=_example_patients)])

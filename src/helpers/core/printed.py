@@ -1,6 +1,6 @@
 """Numbers as printed: the text, its precision and any bound sign.
 
-A printed number keeps what the text says about precision: ``15.00`` has two decimals, ``17.2`` one,
+A printed number keeps what the text says about precision: ``16.00`` has two decimals, ``13.2`` one,
 ``<0.001`` is a bound. Checks take the whole range of true values that would print as the text
 (half a unit of the last printed digit either side under rounding to nearest).
 """

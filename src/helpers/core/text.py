@@ -3,7 +3,7 @@
 A slug is the lower-case form of a label used in ledger quantity keys and patient-file column
 names (``data/published/README.md``): ``>=`` (or ``≥``) becomes ``ge``, ``<=`` (or ``≤``) ``le``,
 ``<`` ``lt``, and every other run of characters that is not a letter or digit becomes ``_``
-(``"ALT > 3x ULN"`` -> ``alt_3x_uln``, ``"PLT >=200×10^9/L"`` -> ``plt_ge200_10_9_l``).
+(``"Hb < 10 g/dL"`` -> ``hb_lt_10_g_dl``, ``"WBC >=4×10^9/L"`` -> ``wbc_ge4_10_9_l``).
 """
 
 from __future__ import annotations

@@ -238,7 +238,7 @@ def _yaml_int_problem(value, key: str) -> str | None:
     """Why a study.yaml value is not a positive integer (None when it is one)."""
     if isinstance(value, bool):
         return (f"'{key}: {str(value).lower()}' is read by YAML as a yes/no value, not a number: "
-                f"write the number itself ({key}: 460)")
+                f"write the number itself ({key}: 120)")
     if isinstance(value, str):
         if re.fullmatch(r"\s*\d+\s*", value):
             return (f"'{value}' is text (it is quoted), not a number: write {key}: {value.strip()} "
