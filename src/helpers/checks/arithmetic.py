@@ -789,7 +789,7 @@ def level_sum_check(ctx) -> list[Finding]:
 
     Example
     -------
-    Smoking Yes 7 + No 4 of 12 with both levels printed -> ``inconsistent``.
+    Smoking Yes 7 + No 3 of 11 with both levels printed -> ``inconsistent``.
 
     References: Carlisle (2017); Jung (2023).
     """
