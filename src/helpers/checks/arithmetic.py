@@ -97,18 +97,8 @@ def _rules(rules: Iterable[str]) -> str:
 
 
 def _rests_on(res: Result, ctx, extra: Sequence[str] = ()) -> Result:
-    """``res`` with the assumptions its verdict rests on: the policy's when the verdict depends on
-    the rounding rule (``values["rule_dependent"]``), plus ``extra`` for a flagged verdict."""
-    keys = set(res.assumptions)
-    if res.verdict == "impossible":      # arithmetic alone rules it out, whatever else holds
-        return res
-    if res.values.get("rule_dependent") and res.flagged:
-        keys |= set(ctx.policy.assumptions)
-    if res.flagged:
-        keys |= set(extra)
-    if keys == set(res.assumptions):
-        return res
-    return replace(res, assumptions=tuple(sorted(keys)))
+    """``res`` with the assumptions its flagged verdict rests on (:meth:`RoundingPolicy.qualify`)."""
+    return ctx.policy.qualify(res, extra)
 
 
 def _with_note(res: Result, note: str) -> Result:

@@ -117,12 +117,9 @@ def _num(value) -> float:
 
 
 def _rests_on(res: Result, ctx) -> Result:
-    """``res`` with the rounding policy's assumptions when its flagged verdict depends on the rule
-    (``values["rule_dependent"]``); an ``impossible`` verdict holds under every rule."""
-    if res.verdict == "impossible" or not res.flagged or not res.values.get("rule_dependent"):
-        return res
-    keys = set(res.assumptions) | set(ctx.policy.assumptions)
-    return replace(res, assumptions=tuple(sorted(keys)))
+    """``res`` with the rounding assumption its flagged verdict rests on
+    (:meth:`helpers.checks.policy.RoundingPolicy.qualify`)."""
+    return ctx.policy.qualify(res)
 
 
 def _upper(text: str) -> str:

@@ -18,11 +18,12 @@ names the assumption ``rounding_rule_inferred``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import pandas as pd
 
+from ..core.findings import Result
 from ..core.printed import parse_int
 from ..core.rounding import RULES, check_rule, counts_giving, grim_testable, infer_rule, rules_for
 from ..ledger.select import locator_family, with_prefix
@@ -171,6 +172,19 @@ class RoundingPolicy:
     def assumptions(self) -> tuple[str, ...]:
         """What a verdict that depends on the rule rests on."""
         return ("rounding_rule_inferred",) if self.inferred else ()
+
+    def qualify(self, res: Result, extra: Sequence[str] = ()) -> Result:
+        """``res`` with what its flagged verdict rests on: this policy's assumptions when the
+        verdict depends on the rule (``res.values["rule_dependent"]``), plus ``extra``. An
+        ``impossible`` verdict holds under every rule and is returned as it is."""
+        if res.verdict == "impossible" or not res.flagged:
+            return res
+        keys = set(res.assumptions) | set(extra)
+        if res.values.get("rule_dependent"):
+            keys |= set(self.assumptions)
+        if keys == set(res.assumptions):
+            return res
+        return replace(res, assumptions=tuple(sorted(keys)))
 
     def describe(self) -> pd.DataFrame:
         rows = [{"place": "whole study", "rule": self.rule,
