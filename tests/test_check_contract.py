@@ -194,3 +194,20 @@ def test_weight_of_a_claim(quantity, locators, weight):
 ])
 def test_severity_rule(verdict, category, strength, weight, severity):
     assert severity_for(verdict, category, strength, weight) == severity
+
+
+def test_patient_data_are_a_precondition_not_one_of_the_tables():
+    # a patient-level check that reads counts or summaries is not applicable on a ledger with
+    # neither, even when real patient data are given
+    class Real:
+        synthetic = False
+        data = pd.DataFrame({"id": [1]})
+    check = registry.Check(name="toy_patients_tables", family="patient_level", func=lambda c: [],
+                           title="t", reads=("patients", "counts", "summaries"),
+                           assumptions=("patient_data",), items=("4.6",), reference="r",
+                           category="patient_data", examples=tuple(_toy_examples()))
+    ledger = Example("pass", tables={"survival": [{"endpoint": "OS", "statistic": "median",
+                                                    "center": "12", "unit": "months", "n": "10",
+                                                    "population": "all"}]}).context().ledger
+    run = registry.run_check(check, Context(ledger, Settings(), None, Real()))
+    assert run.status == "not applicable" and "counts" in run.reason

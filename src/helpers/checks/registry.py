@@ -193,25 +193,24 @@ class Check:
     needs_all: bool = False          # True: every table in ``reads`` must have rows; else any
 
     def applicable(self, ctx: Context) -> str | None:
-        """None when the check can run on ``ctx``; else the reason it is not applicable."""
-        present = []
-        for table in self.reads:
-            if table == "patients":
-                if ctx.patients is None:
-                    return "no patient-level data were given"
-                if getattr(ctx.patients, "synthetic", False):
-                    return "the patient data are a synthetic cohort (findings only from real data)"
-                present.append(True)
-            elif table in ("meta", "knowledge"):
-                present.append(True)
-            else:
-                present.append(len(ctx.table(table)) > 0)
-        if not present:
+        """None when the check can run on ``ctx``; else the reason it is not applicable.
+
+        ``patients``, ``meta`` and ``knowledge`` are preconditions (real patient data must be
+        given; the other two are always there); ``needs_all`` (all) or not (any) applies to the
+        ledger tables the check reads, within the scope.
+        """
+        if "patients" in self.reads:
+            if ctx.patients is None:
+                return "no patient-level data were given"
+            if getattr(ctx.patients, "synthetic", False):
+                return "the patient data are a synthetic cohort (findings only from real data)"
+        tables = [t for t in self.reads if t not in ("patients", "meta", "knowledge")]
+        if not tables:
             return None
-        ok = all(present) if self.needs_all else any(present)
-        if ok:
+        present = [len(ctx.table(t)) > 0 for t in tables]
+        if (all if self.needs_all else any)(present):
             return None
-        missing = [t for t, p in zip(self.reads, present) if not p]
+        missing = [t for t, p in zip(tables, present) if not p]
         where = " in this section" if ctx.scope else ""
         return "the paper prints no " + " or ".join(_TABLE_WORDS.get(t, t) for t in missing) + where
 
