@@ -92,7 +92,7 @@ def test_printed_dates_keep_their_precision():
     assert str(start["last"]) == "2015-12-31"
     assert dates.loc[("g2", "end"), "precision"] == "month"
     assert dates.loc[("g4", "at"), "precision"] == "day"
-    assert parse_date_printed("2020-02").last().day == 29
+    assert parse_date_printed("2020-02").last.day == 29
 
 
 @pytest.mark.parametrize("study", list_studies())

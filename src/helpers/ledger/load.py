@@ -157,7 +157,7 @@ class Ledger:
             except ValueError:
                 return
             out.append({"where": where, "parameter": parameter, "end": end, "printed": d.text,
-                        "precision": d.precision, "first": d.first(), "last": d.last()})
+                        "precision": d.precision, "first": d.first, "last": d.last})
 
         design = self.tables.get("design")
         if design is not None and len(design):
@@ -326,7 +326,7 @@ def _check_meta(meta: dict, shown: str, problems: _Problems, study: str | None) 
                     dates.append(parse_date_printed(value))
                 except ValueError as exc:
                     add("accrual", str(exc))
-            if len(dates) == 2 and dates[0].first() > dates[1].last():
+            if len(dates) == 2 and dates[0].first > dates[1].last:
                 add("accrual", f"accrual ends ({dates[1].text}) before it starts ({dates[0].text})")
     if meta.get("data_cutoff") not in (None, ""):
         try:
@@ -554,7 +554,7 @@ def _check_design_row(rec: dict, fail) -> None:
             parsed[col] = value
     lo, hi = parsed.get("value"), parsed.get("value_high")
     if isinstance(lo, PrintedDate) and isinstance(hi, PrintedDate):
-        if lo.first() > hi.last():
+        if lo.first > hi.last:
             fail("value_high", f"the end {hi.text} is before the start {lo.text}", "order")
     elif isinstance(lo, float) and isinstance(hi, float) and lo > hi:
         fail("value_high", f"the upper end {rec['value_high']} is below the lower end "

@@ -10,8 +10,10 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+
+from ..core.dates import PrintedDate, parse_date
 
 COMMON = ("row_id", "quantity", "source", "locator", "printed")
 OPTIONAL_COMMON = ("note",)
@@ -211,31 +213,6 @@ KM_CI_METHODS = ("log", "log-log", "plain")
 _DATE_SHAPE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
-@dataclass(frozen=True)
-class PrintedDate:
-    """A date as printed, with its precision: ``"year"`` (2020), ``"month"`` (2020-06) or
-    ``"day"`` (2020-06-15). :meth:`first` and :meth:`last` give the first and last calendar day
-    the printed date may stand for."""
-
-    text: str
-    year: int
-    month: int | None = None
-    day: int | None = None
-
-    @property
-    def precision(self) -> str:
-        return "day" if self.day else "month" if self.month else "year"
-
-    def first(self) -> date:
-        return date(self.year, self.month or 1, self.day or 1)
-
-    def last(self) -> date:
-        if self.day:
-            return date(self.year, self.month, self.day)
-        month = self.month or 12
-        return date(self.year, month, calendar.monthrange(self.year, month)[1])
-
-
 def looks_like_date(text: str) -> bool:
     """Text shaped like ``YYYY-MM`` or ``YYYY-MM-DD`` (a bare year is also a number)."""
     m = _DATE_SHAPE.match(str(text).strip())
@@ -243,15 +220,17 @@ def looks_like_date(text: str) -> bool:
 
 
 def parse_date_printed(text) -> PrintedDate:
-    """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` into a :class:`PrintedDate`.
+    """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (months and days may have one digit) into
+    :class:`helpers.core.dates.PrintedDate`, the package's one date type.
 
-    Raises ``ValueError`` saying why (month 13, 31 February, not a date at all).
+    Raises ``ValueError`` saying why (month 13, 31 February, not a date at all), in the words
+    the loader's messages use; the parsing itself is :func:`helpers.core.dates.parse_date`.
 
-    >>> parse_date_printed("2020").precision, parse_date_printed("2020-06").last().day
+    >>> parse_date_printed("2020").precision, parse_date_printed("2020-06").last.day
     ('year', 30)
     """
     if isinstance(text, date):
-        return PrintedDate(text.isoformat(), text.year, text.month, text.day)
+        return parse_date(text)
     s = str(text).strip()
     m = _DATE_SHAPE.match(s)
     if not m:
@@ -265,7 +244,8 @@ def parse_date_printed(text) -> PrintedDate:
         raise ValueError(f"'{s}' is not a date: year {y} is out of range")
     if d is not None and not 1 <= d <= calendar.monthrange(y, mo)[1]:
         raise ValueError(f"'{s}' is not a date: day {d} does not exist in {y}-{mo:02d}")
-    return PrintedDate(s, y, mo, d)
+    canonical = f"{y:04d}" + (f"-{mo:02d}" if mo else "") + (f"-{d:02d}" if d else "")
+    return replace(parse_date(canonical), text=s)
 
 
 # --------------------------------------------------------------------------- printed numbers
