@@ -20,11 +20,6 @@ from .grid import parse_grid, run_grid, run_name
 from .runner import RunError, RunInterrupted, discover_notebooks, run_notebooks
 
 
-def _parse_value(text: str):
-    """A command-line parameter value, kept as text: the runner parses it by the type the notebooks
-    declare (``n_sim: int`` takes ``1000`` and refuses ``abc``)."""
-    return text
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="reanalysis",
@@ -103,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return checks_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        params = {name: _parse_value(value) for name, value in args.parameter}
+        # values stay text: the runner parses each by the type the notebooks declare
+        params = {name: value for name, value in args.parameter}
         notebooks = select_notebooks(args.notebooks)
         output_root = Path(args.output_root) if args.output_root else None
         if args.grid:
