@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -279,18 +280,32 @@ def test_a_second_run_of_the_same_name_is_refused_and_the_first_completes(tmp_pa
 
 
 def test_wait_runs_after_the_first_one(tmp_path):
+    """The second run waits while the first holds the lock; the first ends only when the test has
+    seen the second say so (a release file), so the order does not depend on machine speed."""
     root = tmp_path / "outputs"
     work = root / "tiny" / ".same.partial"
-    first = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "3",
-                "--output-root", str(root))
-    wait_for(lambda: pid_files(work, 1), 60, "the first run's kernel")
-    second = cli("--run", "same", "--wait", "--overwrite", "--notebooks", str(SLOW),
-                 "-p", "seconds", "0", "--output-root", str(root))
+    release = tmp_path / "release"
+    first = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "300",
+                "-p", "release", str(release), "--output-root", str(root))
+    try:
+        wait_for(lambda: pid_files(work, 1), 90, "the first run's kernel")
+        second = cli("--run", "same", "--wait", "--overwrite", "--notebooks", str(SLOW),
+                     "-p", "seconds", "0", "--output-root", str(root),
+                     env={"PYTHONUNBUFFERED": "1"})
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(second.stdout), daemon=True)
+        reader.start()
+        wait_for(lambda: any("waiting for run 'same'" in ln for ln in lines), 90,
+                 "the second run to say it waits")
+        assert first.poll() is None   # the first still holds the run
+    finally:
+        release.touch()
     out1, err1 = first.communicate(timeout=120)
-    out2, err2 = second.communicate(timeout=120)
+    second.wait(timeout=180)
+    reader.join(timeout=30)
+    err2 = second.stderr.read()
     assert first.returncode == 0, err1
     assert second.returncode == 0, err2
-    assert "waiting for run 'same'" in out2
     executed = json.loads((root / "tiny" / "same" / "slow.ipynb").read_text())
     assert executed["metadata"]["papermill"]["parameters"]["seconds"] == 0
 

@@ -293,10 +293,14 @@ def load_all() -> dict[str, Check]:
 
 
 def checks(family: str | Sequence[str] | None = None) -> list[Check]:
-    """Registered checks (of one family or several), in registration order."""
+    """Registered checks (of one family or several): families in ``FAMILY_MODULES`` order, checks
+    in the order their module registers them (so the order does not depend on which module some
+    caller happened to import first)."""
     load_all()
     fams = None if family is None else ({family} if isinstance(family, str) else set(family))
-    return [c for c in REGISTRY.values() if fams is None or c.family in fams]
+    rank = {f: i for i, f in enumerate(FAMILY_MODULES)}
+    chosen = [c for c in REGISTRY.values() if fams is None or c.family in fams]
+    return sorted(chosen, key=lambda c: rank[c.family])   # stable: keeps order within a family
 
 
 def get(name: str) -> Check:
