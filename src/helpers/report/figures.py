@@ -52,15 +52,6 @@ NEUTRAL = "#444444"
 BAND = "#D9D9D9"
 
 
-class FigurePair:
-    """Former return type (an interactive and a static figure). Kept only so that modules not
-    yet moved to one figure keep working: :func:`show` displays its interactive figure alone."""
-
-    def __init__(self, interactive: go.Figure, static=None):
-        self.interactive = interactive
-        self.static = static
-
-
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 FIGURE_CONFIG = {"responsive": True, "displaylogo": False}
 
@@ -83,8 +74,6 @@ def show(fig) -> None:
     draws it with the shared plotly.js), so no notebook carries a copy of plotly.js."""
     from IPython.display import display
 
-    if isinstance(fig, FigurePair):
-        fig = fig.interactive
     if fig is None:
         return
     display(figure_bundle(fig), raw=True)

@@ -174,29 +174,6 @@ def figure_by_place(df: pd.DataFrame, title: str = "Findings by place in the pap
                            xref="paper", yref="paper")
     return fig
 
-def static_figure_by_place(df: pd.DataFrame, title: str = "Findings by place in the paper and severity"):
-    """The same figure with matplotlib (survives any export)."""
-    import matplotlib.pyplot as plt
-
-    counts = _place_counts(df)
-    fig, ax = plt.subplots(figsize=(7.5, max(2.5, 0.8 + 0.35 * len(counts))))
-    left = None
-    for sev in SEVERITIES:
-        if sev in counts and counts[sev].sum():
-            ax.barh(list(counts.index), counts[sev].to_numpy(), left=left, label=sev,
-                    color=SEVERITY_COLOURS[sev], edgecolor="#555555", linewidth=0.4)
-            left = counts[sev].to_numpy() if left is None else left + counts[sev].to_numpy()
-    if counts.empty:
-        ax.text(0.5, 0.5, "no findings in this run", ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-    else:
-        ax.invert_yaxis()
-        ax.legend(title="severity", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    ax.set_xlabel("findings")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
 def _cell(value) -> str:
     return html.escape(str(value)).replace("; ", ";<br>")
 

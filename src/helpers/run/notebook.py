@@ -30,11 +30,9 @@ from .params import ROUNDING_RULES, check_choice, check_range, resolve_alpha
 
 
 def configure_display() -> None:
-    """Plotly figures that stay interactive in JupyterLab *and* embed plotly.js in exported HTML
-    (works offline); wide pandas tables."""
-    import plotly.io as pio
-
-    pio.renderers.default = "plotly_mimetype+notebook"
+    """Wide pandas tables. Figures are shown by :func:`helpers.report.figures.show` as plotly's
+    JSON output only (JupyterLab renders it; the HTML export draws it with the one shared
+    plotly.js), so no notebook loads or carries its own copy of plotly.js."""
     pd.set_option("display.max_rows", 200)
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 200)
