@@ -239,6 +239,22 @@ def test_bad_parameters_are_refused_before_any_kernel_starts(name, value, messag
     assert time.perf_counter() - t0 < 20
 
 
+def test_a_bad_patient_file_stops_the_run_before_any_kernel_starts(tiny_env, tmp_path, capsys,
+                                                                  no_kernel):
+    """The runner acts on the validation report: every problem of the file, one line each."""
+    ipd = tmp_path / "patients.csv"
+    ipd.write_text("id,os_time,os_event,age\nP1,10,1,61\nP2,3,0,sixty\nP3,-4,1,70\n",
+                   encoding="utf-8")
+    notebooks = ",".join(str(REPO / "notebooks" / f) for f in ("02_efficacy.ipynb", "05_report.ipynb"))
+    rc = main(["--study", "tiny", "--notebooks", notebooks, "--output-root", str(tiny_env),
+               "-p", "ipd", str(ipd)])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "'sixty' is not a number" in err and "os_time" in err and "patients.csv" in err
+    assert "Traceback" not in err
+    assert not no_kernel and not tiny_env.exists()
+
+
 def test_bad_grid_values_are_refused_before_the_first_run(tiny_env, capsys, no_kernel):
     rc = main(["--study", "tiny", "--grid", "seed=1,x", "--notebooks", str(DEMO),
                "--output-root", str(tiny_env)])

@@ -18,8 +18,8 @@ Never losing a run
   second run of the same name is refused with the first one's process id (or waits, ``wait=True``).
   The work folder ``.<run>.partial`` is touched only by the run holding the lock.
 * Parameters (names, types, ranges), the ledger and the patient file are validated before any
-  kernel starts (:func:`helpers.run.params.validate_parameters`;
-  ``helpers.ledger.load.validate_inputs`` when it exists, else ``load_ledger``).
+  kernel starts (:func:`helpers.run.params.validate_parameters`,
+  :func:`helpers.ledger.load.validate_inputs`).
 
 What a finished run looks like
 ------------------------------
@@ -594,16 +594,13 @@ def _resolve_ipd(params: dict) -> None:
 def validate_inputs(study: str, parameters: dict) -> None:
     """The ledger (and patient file) checked before any kernel starts.
 
-    Uses ``helpers.ledger.load.validate_inputs(study, ipd)`` when the loader offers it (every
-    problem of every file at once), else :func:`helpers.ledger.load.load_ledger`.
+    :func:`helpers.ledger.load.validate_inputs` collects every problem of every file at once;
+    any problem raises one :class:`~helpers.core.errors.InputError` listing them all (file, row,
+    field), which the command line prints before exiting 2.
     """
     from ..ledger import load
 
-    check = getattr(load, "validate_inputs", None)
-    if check is None:
-        load.load_ledger(study)
-    else:
-        check(study, parameters.get("ipd"))
+    load.validate_inputs(study, parameters.get("ipd")).raise_if_any()
 
 
 def run_notebooks(study: str, run: str, parameters: dict | None = None, *,
