@@ -65,7 +65,7 @@ def test_percent_count_pass_and_flags():
     assert ar.percent_count("34.1", 41, 120, "half_up") == "inconsistent"   # needs truncation
     assert ar.percent_count("34.1", 41, 120, "truncate") == "consistent"
     res = ar.percent_count_result("43.33", 50, 120)
-    assert (res.verdict, res.category) == ("inconsistent", "arithmetic")   # that is 52/120
+    assert (res.verdict, res.category) == ("inconsistent", "contradiction")   # that is 52/120
     assert "52" in res.explanation
     assert ar.percent_count("50.0", 3, 7) == "impossible"
     assert ar.percent_count("<5", 3, 70) == "not testable"

@@ -101,3 +101,56 @@ def test_plain_words_drop_keys_files_and_snake_case():
                  "t1_sex_male under half_up")
     assert "counts.csv" not in text and "baseline.sex.male" not in text and "_" not in text
     assert "Sex: Male" in text and "half up" in text
+
+
+def test_within_a_severity_a_headline_claim_outranks_a_supporting_one():
+    """Weight before strength: a contradiction in a headline result (resting on the ledger's
+    reading) comes before a conclusive point about a design statement."""
+    design = mk("Sample-size alpha", "inconsistent", "design", family="design", check="aaa",
+                area="design", quantity="design.sample_size_alpha", locators=("Methods ¶4",),
+                items=("2.5",))
+    headline = mk("Best response: ORR", "inconsistent", "contradiction", family="appearances",
+                  check="zzz", area="efficacy", quantity="response.orr",
+                  locators=("Table 2 / ORR", "Discussion ¶2"), assumptions=("same_quantity",),
+                  items=("4.10",))
+    ranked = group_concerns([design, headline])
+    assert [c.severity for c in ranked] == ["major", "major"]
+    assert [(c.problem, c.weight, c.strength) for c in ranked] == [
+        ("contradiction", "headline", "strong"), ("design", "supporting", "conclusive")]
+
+
+def test_what_the_paper_says_against_itself_comes_before_cited_knowledge():
+    vocab = mk("vocabulary of Made-up liver disease", "implausible", "plausibility",
+               family="plausibility", check="aaa", area="text", quantity="term.x",
+               locators=("Table 1 / Stage", "Abstract"), assumptions=("knowledge_base_specific",),
+               items=("3.1",))
+    itself = mk("Best response: DCR", "inconsistent", "contradiction", family="appearances",
+                check="zzz", area="efficacy", quantity="response.dcr",
+                locators=("Table 2 / DCR", "Abstract"), assumptions=("same_quantity",),
+                items=("4.10",))
+    ranked = group_concerns([vocab, itself])
+    assert [c.strength for c in ranked] == ["strong", "strong"]
+    assert [c.problem for c in ranked] == ["contradiction", "plausibility"]
+    assert ranked[1].external and not ranked[0].external
+
+
+def test_a_count_and_its_percentage_that_disagree_join_the_contradictions():
+    count = mk("Any event, grade >=3", "inconsistent", "contradiction", area="toxicity",
+               quantity="ae.any.ge3", locators=("Results ¶5",), printed="50 patients (31.0%)")
+    pair = mk("Rash, grade >=3", "inconsistent", "contradiction", family="appearances",
+              check="appearances", area="toxicity", quantity="ae.rash.ge3",
+              locators=("Table 4 / Rash", "Results ¶5"), assumptions=("same_quantity",))
+    assert problem_of("arithmetic", "contradiction", "inconsistent") == "contradiction"
+    (c,) = group_concerns([count, pair])
+    assert c.problem == "contradiction" and c.n_findings == 2
+    assert c.title.startswith("The paper contradicts itself on 2 results")
+
+
+def test_the_vocabulary_title_names_the_disease_the_terms_point_to():
+    f = mk("vocabulary of Made-up liver disease", "implausible", "plausibility",
+           family="plausibility", check="vocabulary_vs_disease", area="text",
+           quantity="term.vocabulary", expected="vocabulary of Made-up lung disease",
+           locators=("Table 1 / Stage",), assumptions=("knowledge_base_specific",), items=("3.1",))
+    (c,) = group_concerns([f], meta={"disease": "Made-up Lung Disease"})
+    assert c.title == ("The clinical vocabulary describes made-up liver disease, "
+                       "not made-up lung disease")

@@ -50,7 +50,7 @@ def assert_plain(text: str, ledger, findings):
     for check in set(findings["check"]) - {""}:
         if "_" in check:
             assert check not in text, check
-    paths = re.findall(r"(?:^|\s)(?:/[A-Za-z]|\.{1,2}/|(?:[A-Za-z_][\w.-]*/){2,})\S*", text)
+    paths = re.findall(r"(?:^|[\s(\[\"'])(?:/[A-Za-z]|\.{1,2}/|(?:[A-Za-z_][\w.-]*/){2,})\S*", text)
     assert not paths, paths
     assert not re.search(r"\b\w+\.(?:ya?ml|py|ipynb|json)\b", text)
     assert "data/published" not in text and str(REPO) not in text

@@ -132,8 +132,9 @@ def percent_count_result(x: str, count: int, n: int, rule: str = "half_up",
     -------
     Result
         ``consistent``: ``count/n`` prints as ``x`` under ``rule``; ``inconsistent`` (rounding):
-        only under another rule (``values["rule_dependent"]``); ``inconsistent`` (arithmetic): ``x``
-        belongs to another count under every rule; ``impossible``: no integer count out of ``n``
+        only under another rule (``values["rule_dependent"]``); ``inconsistent`` (contradiction):
+        ``x`` belongs to another count under every rule (the printed count and the printed
+        percentage cannot both be right); ``impossible``: no integer count out of ``n``
         gives ``x`` under any rule. ``values["rules"]`` lists the rules ``x`` fits.
 
     Example
@@ -166,7 +167,7 @@ def percent_count_result(x: str, count: int, n: int, rule: str = "half_up",
     fitting = sorted({k for r in RULES for k in counts_giving(p, n, r)})
     if fitting:
         ks = ", ".join(str(k) for k in fitting)
-        return Result("inconsistent", "arithmetic", shown,
+        return Result("inconsistent", "contradiction", shown,
                       f"{head}; {x}% of {n} is the count {ks} (under some rounding rule), "
                       f"not {count_label} {count}.", values={"rules": ok})
     return Result("impossible", "rounding", shown,

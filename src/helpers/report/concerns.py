@@ -20,10 +20,13 @@ Findings of one table therefore count as one concern, never as independent evide
 checks inside a concern are its *lines of evidence*, each with its count and strongest verdict.
 
 A concern's severity is the most severe of its findings, its strength the strongest, its weight
-the heaviest (:mod:`helpers.core.evidence`). Concerns are ranked by severity, then strength, then
-weight, then number of lines of evidence, then number of findings (then where they are printed,
-for a stable order) -- never by check name -- except that, with patient-level data, a cohort that
-does not match the paper leads: every other comparison with those data is about another cohort.
+the heaviest (:mod:`helpers.core.evidence`). Concerns are ranked by severity; then by weight (a
+claim the conclusions rest on before a supporting table); then by strength; then what the paper
+says against itself before what rests on cited knowledge; then by INSPECT-SR domain, results (4)
+before text (3) before conduct (2); then by number of lines of evidence and of findings (then
+where they are printed, for a stable order) -- never by check name -- except that, with
+patient-level data, a cohort that does not match the paper leads: every other comparison with
+those data is about another cohort.
 
 Titles, one-line summaries and requests come from templates keyed by problem and area; every
 number in them is taken from the findings or the ledger (the cohort size ``n``), never typed here.
@@ -61,7 +64,8 @@ PROBLEMS: tuple[Problem, ...] = (
             objects="family", items=("4.6", "R:statistics")),
     Problem("rounding", categories=("rounding",), objects="paper", items=("4.8", "R:errors")),
     Problem("model", families=("hazard", "survival"), objects="table", items=("4.9", "R:statistics")),
-    Problem("contradiction", families=("appearances",), objects="paper", items=("4.10", "R:errors")),
+    Problem("contradiction", families=("appearances",), categories=("contradiction",),
+            objects="paper", items=("4.10", "R:errors")),
     Problem("arithmetic", families=("arithmetic", "means", "sampling"), objects="family",
             items=("4.6", "4.8", "R:statistics")),
     Problem("design", families=("design",), categories=("design",), objects="quantity",
@@ -91,6 +95,10 @@ FAMILY_WORDS = {"response": "response rates", "baseline": "baseline characterist
                 "reference": "reference list", "citation": "citations",
                 "author": "authorship", "affiliation": "affiliations",
                 "contribution": "contribution statements", "background": "background figures"}
+
+# Quantity families that are one printed object for a referee: the citing sentences belong to the
+# reference list; affiliations and contribution roles to the authorship statement.
+OBJECT_ALIASES = {"citation": "reference", "affiliation": "author", "contribution": "author"}
 
 # Short column headers of the exemplar table for a few lines of evidence (else the line's words).
 EXEMPLAR_HEADERS = {"p_from_ci": "p implied by the CI", "ci_width_bound": "narrowest CI possible",
@@ -144,10 +152,21 @@ class Concern:
     def assumption_words(self) -> list[str]:
         return [ASSUMPTIONS[a].words for a in self.assumptions]
 
+    @property
+    def domain(self) -> int:
+        """The highest INSPECT-SR domain among the concern's items (4 results, 3 text and
+        publication details, 2 conduct); 0 when it names none."""
+        return max((int(i.split(".")[0]) for i in self.items if re.match(r"\d+\.", i)), default=0)
+
+    @property
+    def external(self) -> bool:
+        """True when the concern rests on cited knowledge rather than on the paper alone."""
+        return any(a.startswith("knowledge_base") for a in self.assumptions)
+
     def sort_key(self) -> tuple:
-        return (0 if self.leads else 1, SEVERITY_RANK[self.severity], STRENGTH_RANK[self.strength],
-                WEIGHT_RANK[self.weight], -len(self.lines), -self.n_findings,
-                "; ".join(self.places), self.title)
+        return (0 if self.leads else 1, SEVERITY_RANK[self.severity], WEIGHT_RANK[self.weight],
+                STRENGTH_RANK[self.strength], self.external, -self.domain, -len(self.lines),
+                -self.n_findings, "; ".join(self.places), self.title)
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,10 +209,15 @@ def _family_of(check: str, area: str, category: str) -> str:
 
 def problem_of(family: str, category: str, verdict: str) -> str:
     """The problem a finding belongs to: rounding first (a ``rounding`` finding that is not
-    ``impossible``), then the first problem of :data:`PROBLEMS` naming its family, then the first
-    naming its category; else arithmetic."""
+    ``impossible``), then contradiction (a finding of category ``contradiction`` outside the model
+    estimates, whose table keeps its own: two printed numbers about one quantity that cannot both
+    be right, whichever check found them), then the
+    first problem of :data:`PROBLEMS` naming its family, then the first naming its category; else
+    arithmetic."""
     if category == "rounding" and verdict != "impossible":
         return "rounding"
+    if category == "contradiction" and family not in _BY_KEY["model"].families:
+        return "contradiction"
     for p in PROBLEMS:
         if p.key != "rounding" and family in p.families:
             return p.key
@@ -239,6 +263,7 @@ def object_of(problem: str, row: pd.Series) -> str:
     if rule == "quantity":
         return row["quantity"] or row["item"]
     head = str(row["quantity"]).split(".", 1)[0]
+    head = OBJECT_ALIASES.get(head, head)
     if rule == "table":
         tables = [p for p in _places([row["locators"]]) if re.match(r"(?i)(supp|table|fig)", p)]
         return tables[0] if tables else (_places([row["locators"]]) or [head])[0]
@@ -331,13 +356,25 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+def lower_disease(name: str) -> str:
+    """``Hepatocellular carcinoma`` -> ``hepatocellular carcinoma``; ``Advanced Non-Small Cell
+    Lung Cancer`` -> ``advanced non-small cell lung cancer``; acronyms (``NSCLC``) stay."""
+    return " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in str(name).split())
+
+
 def first_sentence(text: str, max_words: int = 40) -> str:
+    """The first sentence of ``text``; past ``max_words`` it ends at the last clause boundary
+    (``;`` or ``:``) within the limit, else at the limit with an ellipsis."""
     text = " ".join(str(text).split())
     m = re.search(r"(?<=[.!?])\s+(?=[A-Z(])", text)
     head = text[: m.start()] if m else text
     words = head.split()
     if len(words) > max_words:
-        head = " ".join(words[:max_words]).rstrip(",;:") + " …"
+        cut = " ".join(words[:max_words])
+        k = max(cut.rfind("; "), cut.rfind(": "))
+        if k > len(cut) // 3 and cut[:k].count("(") == cut[:k].count(")"):
+            return cut[:k].rstrip(",;: ") + "."
+        head = cut.rstrip(",;:") + " …"
     return head
 
 
@@ -375,19 +412,19 @@ def _title(problem: str, obj: str, df: pd.DataFrame, meta: dict, plain: Plain) -
         if k == 1:
             return (f"The paper prints two different values for "
                     f"{plain.label(df['quantity'].iloc[0]) or plain(df['item'].iloc[0])}")
-        return f"The paper prints {k} results with two different values ({places})"
+        return f"The paper contradicts itself on {k} results ({places})"
     if problem == "rounding":
         return "Percentages are rounded by more than one rule"
     if problem == "design":
         label = plain(df["item"].iloc[0]) or plain.label(obj)
         return f"The results do not fit the stated design ({lower_first(label)})"
     if problem == "plausibility":
-        top = df.iloc[0]
-        expected = plain(top["expected"])
         stated = meta.get("disease_printed") or meta.get("disease")
-        if obj == "term" and expected and len(expected) <= 60:
-            return (f"The clinical vocabulary describes {expected}"
-                    + (f", not {stated}" if stated else ""))
+        pointed = [m.group(1) for m in (re.match(r"(?i)vocabulary of (.+)$", plain(i).strip())
+                                        for i in df["item"]) if m]
+        if obj == "term" and pointed and len(pointed[0]) <= 60:
+            return (f"The clinical vocabulary describes {lower_disease(pointed[0])}"
+                    + (f", not {lower_disease(stated)}" if stated else ""))
         return f"The {what} do not fit what is known of the disease and the treatment"
     if problem == "bibliography":
         if obj in ("author", "affiliation", "contribution"):

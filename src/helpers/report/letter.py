@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..core.evidence import ASSUMPTIONS
+from ..core.evidence import ASSUMPTIONS, STRENGTH_RANK
 from .concerns import (AREA_WORDS, Concern, line_words, as_frame, group_concerns,
                        lines_sentence, lower_first)
 from .judgement import Judgement, judge, recommendation
@@ -222,9 +222,6 @@ def _concern_blocks(c: Concern, budget: int, full: bool) -> list[Block]:
     summary = c.summary[:1].upper() + c.summary[1:]
     text = f"{summary} {lines_sentence(c)}" if summary.endswith((".", "…")) else \
         f"{summary}. {lines_sentence(c)}"
-    if c.assumptions:
-        text += (" This rests on: " + "; ".join(ASSUMPTIONS[a].words for a in c.assumptions)
-                 + ", so it is stated as inconsistent rather than impossible where it needs them.")
     body = Block("para", text, section="major")
     req = Block("para", f"Request: {c.request}", section="major")
     blocks = [head, body]
@@ -276,14 +273,14 @@ def letter_blocks(cr: Critique) -> list[Block]:
         for c in cr.minor:
             places = _join(list(c.places[:3]))
             if c.problem == "rounding":
-                sentences.append(f"{c.title}: {c.n_findings} printed values"
+                sentences.append(f"({c.rank}) {c.title}: {c.n_findings} printed values"
                                  + (f" (in {places})" if places else "")
                                  + " follow a different rule from the rest of the paper.")
             else:
-                sentences.append(f"{c.title}" + (f" ({places})" if places else "") + ".")
+                sentences.append(f"({c.rank}) {c.title}" + (f" ({places})" if places else "") + ".")
         out += [Block("heading", "Minor concerns", section="minor"),
-                Block("para", " ".join(sentences) + " " + " ".join(
-                    dict.fromkeys(c.request for c in cr.minor)), section="minor")]
+                Block("para", " ".join(sentences) + " Their requests are listed below.",
+                      section="minor")]
     out += _assumption_blocks(cr)
     if cr.concerns:
         reqs: dict[str, list[Concern]] = {}
@@ -320,10 +317,13 @@ def _assumption_blocks(cr: Critique) -> list[Block]:
         parts.append(f"{_concern_numbers(plain)[:1].upper()}{_concern_numbers(plain)[1:]} rest"
                      + ("s" if len(plain) == 1 else "") + " on arithmetic alone, with the "
                      "precision at which the numbers are printed.")
-    for key, cs in by_key.items():
-        parts.append(f"{_concern_numbers(cs)[:1].upper()}{_concern_numbers(cs)[1:]} also "
-                     f"rest{'s' if len(cs) == 1 else ''} on this: {ASSUMPTIONS[key].words}.")
-    parts.append("A finding that needs an assumption is called inconsistent, never impossible.")
+    if by_key:
+        # each assumption once, strongest first, with the concerns that rest on it
+        keys = sorted(by_key, key=lambda k: (STRENGTH_RANK[ASSUMPTIONS[k].strength], k))
+        parts.append("Beyond arithmetic, the verdicts rest on: " + "; ".join(
+            f"{ASSUMPTIONS[k].words} ({_concern_numbers(by_key[k])})" for k in keys) + ".")
+        parts.append("A finding that needs one of these is called inconsistent or implausible, "
+                     "never impossible, and weighs less.")
     return [Block("heading", "Assumptions", section="assumptions"),
             Block("para", " ".join(parts), section="assumptions")]
 
