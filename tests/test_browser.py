@@ -76,10 +76,13 @@ def test_every_page_renders_offline_without_errors(report_run, browser):  # noqa
         assert all(n_svg > 0 for n_svg, _ in got["plots"]), f"{page.name}: a plotly figure has no svg"
         assert all(w > 0 for w in got["images"]), f"{page.name}: an image did not load"
         seen[page.name] = got
-    for name in ("05_report.html", "demo_checks.html"):  # interactive and static figures both there
+    for name in ("05_report.html", "demo_checks.html"):  # interactive figures with data
         assert seen[name]["plots"] and all(traces > 0 for _, traces in seen[name]["plots"]), \
             f"{name}: no plotly figure with data {seen[name]['plots']}"
-        assert seen[name]["images"], f"{name}: no static image"
+    # a notebook's own static image (the fixture draws one with matplotlib) still loads offline;
+    # the project's notebooks draw each figure once, interactive only
+    assert seen["demo_checks.html"]["images"], "demo_checks.html: no static image"
+    assert not seen["05_report.html"]["images"], "05_report.html: a figure drawn twice"
 
 
 def first_screen(browser, page_path: Path, height: int = 1000) -> dict:

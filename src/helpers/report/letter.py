@@ -181,10 +181,16 @@ def _opening(cr: Critique) -> str:
     tested = cr.count(("consistent", "inconsistent", "implausible", "impossible"))
     flagged = cr.count(("inconsistent", "implausible", "impossible"))
     untestable = cr.count("not testable")
-    data = " and against the patient-level data supplied" if cr.with_patient_data else ""
-    head = (f"We re-derived and cross-checked the numbers this manuscript prints, against each "
-            f"other{data}: {tested} could be tested ({flagged} flagged) and {untestable} could not "
-            "be decided from what is printed.")
+    against = ["against each other"]
+    df = cr.findings
+    if len(df) and (df["family"].isin(("plausibility", "bibliography"))
+                    & (df["verdict"] != "not testable")).any():
+        against.append("against cited knowledge")
+    if cr.with_patient_data:
+        against.append("against the patient-level data supplied")
+    head = (f"We re-derived and cross-checked the numbers and statements this manuscript prints, "
+            f"{_join(against)}: {tested} could be tested ({flagged} flagged) and "
+            f"{untestable} could not be decided from what is printed.")
     serious = [d for d in j.domains if d.judgement in ("serious concerns", "some concerns")]
     if serious:
         why = "; ".join(f"{d.judgement} about {d.name} (domain {d.domain})" for d in serious)

@@ -321,7 +321,8 @@ def _first_screen(critique) -> str:
                      f"{link}</li>")
     more = len(critique.concerns) - TOP_CONCERNS
     concerns = (f'<ol class="concerns">{"".join(items)}</ol>'
-                + (f'<p class="muted">{more} more concern(s) below.</p>' if more > 0 else "")
+                + (f'<p class="muted">{more} more {"concern" if more == 1 else "concerns"} below.</p>'
+                   if more > 0 else "")
                 if items else "<p>No concerns: no finding was flagged.</p>")
     glossary = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in GLOSSARY.items())
     return f"""<section id="judgement" class="judgement j-{_JUDGEMENT_CLASS[j.overall]}">
@@ -341,7 +342,8 @@ def _concern_details(critique) -> str:
         return ""
     out = ['<h2 id="concerns">Every concern</h2>']
     for c in critique.concerns:
-        lines = "".join(f"<li>{esc(ln.words)}: {ln.count} finding(s), {esc(ln.verdict)}</li>"
+        lines = "".join(f"<li>{esc(ln.words)}: {ln.count} {'finding' if ln.count == 1 else 'findings'}, "
+                        f"{esc(ln.verdict)}</li>"
                         for ln in c.lines)
         table = c.exemplar
         head = "".join(f"<th>{esc(str(col))}</th>" for col in table.columns)
@@ -360,6 +362,51 @@ def _concern_details(critique) -> str:
 
 
 TOP_CONCERNS = 5
+
+
+def check_status(run_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the run's ``checks.csv`` says about checks that gave nothing: ``(failed,
+    not_applicable)``. A check counts as not applicable only when no section of any notebook ran
+    it; its reasons are listed once each. Both empty when the run has no ``checks.csv``."""
+    path = Path(run_dir) / "checks.csv"
+    cols = ["check", "family", "notebooks", "reason"]
+    if not path.is_file():
+        return pd.DataFrame(columns=cols), pd.DataFrame(columns=cols)
+    df = pd.read_csv(path, dtype=str).fillna("")
+
+    def summary(rows: pd.DataFrame) -> pd.DataFrame:
+        out = [{"check": check, "family": g["family"].iloc[0],
+                "notebooks": ", ".join(dict.fromkeys(g["notebook"])),
+                "reason": "; ".join(dict.fromkeys(r for r in g["reason"] if r))}
+               for check, g in rows.groupby("check", sort=False)]
+        return pd.DataFrame(out, columns=cols)
+
+    failed = summary(df[df["status"] == "failed"])
+    ran = set(df.loc[df["status"] == "ran", "check"])
+    idle = df[(df["status"] == "not applicable") & ~df["check"].isin(ran)]
+    return failed, summary(idle)
+
+
+def _check_status_html(run_dir: Path) -> str:
+    esc = html.escape
+    failed, idle = check_status(run_dir)
+
+    def table(df: pd.DataFrame) -> str:
+        rows = "".join("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in r) + "</tr>"
+                       for r in df.itertuples(index=False))
+        head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+    out = []
+    if len(failed):
+        out.append('<h2 id="failed-checks">Checks that failed</h2><p class="warn">These checks '
+                   "raised an error; their findings are missing and the run is marked incomplete."
+                   f"</p>{table(failed)}")
+    if len(idle):
+        out.append('<h2 id="not-applicable">Checks that did not apply</h2><p class="muted">No '
+                   "section of any notebook could run these checks on this ledger, for the reason "
+                   f"given.</p>{table(idle)}")
+    return "\n".join(out)
 
 
 def write_index(run_dir: str | Path, *, study: str, run: str, title: str, manifest: dict,
@@ -436,6 +483,7 @@ Read next: {" and ".join(start_links)}.</p>
 <h2 id="notebooks">Notebooks</h2>
 <table><thead><tr><th>page</th><th>title</th><th>findings</th><th>wall time</th><th>source</th></tr></thead>
 <tbody>{"".join(nb_rows)}</tbody></table>
+{_check_status_html(run_dir)}
 <h2 id="documents">Documents</h2>
 <ul>{doc_items}</ul>
 {"<h2 id='warnings'>Warnings</h2>" + "".join(warn) if warn else ""}
@@ -457,16 +505,3 @@ def letter_page(body: str) -> str:
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f"<title>Review letter</title><style>{_LETTER_CSS}</style></head><body>"
             + body + "</body></html>\n")
-
-
-def write_letter_html(md_path: Path) -> Path:
-    """``review_letter.html``: the markdown letter rendered for reading in a browser."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-
-    text = md_path.read_text(encoding="utf-8")
-    body = markdown2html_mistune(text)
-    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Draft review letter</title>'
-            f"<style>{_CSS} a.anchor-link{{display:none}}</style></head><body>{body}</body></html>\n")
-    out = md_path.with_suffix(".html")
-    out.write_text(page, encoding="utf-8")
-    return out
