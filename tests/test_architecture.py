@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,15 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@functools.lru_cache(maxsize=None)
 def all_modules() -> dict[str, Path]:
+    """Every module of the package (read once per test session; callers do not mutate it)."""
     return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+@functools.lru_cache(maxsize=None)
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def _resolve(importer: str, is_package: bool, level: int, module: str | None) -> str:
@@ -50,10 +58,10 @@ def _resolve(importer: str, is_package: bool, level: int, module: str | None) ->
     return ".".join(base + ([module] if module else []))
 
 
-def imports_of(source: str, importer: str, is_package: bool = False) -> list[Import]:
+def imports_of(source: str | ast.Module, importer: str, is_package: bool = False) -> list[Import]:
     """Every import statement anywhere in ``source`` (module level, in functions, in classes)."""
     out = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(source if isinstance(source, ast.Module) else ast.parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 out.append(Import(importer, alias.name, (), node.lineno))
@@ -63,11 +71,12 @@ def imports_of(source: str, importer: str, is_package: bool = False) -> list[Imp
     return out
 
 
-def package_imports() -> list[Import]:
+@functools.lru_cache(maxsize=None)
+def package_imports() -> tuple[Import, ...]:
     out = []
     for name, path in all_modules().items():
-        out += imports_of(path.read_text(encoding="utf-8"), name, path.name == "__init__.py")
-    return out
+        out += imports_of(parsed(path), name, path.name == "__init__.py")
+    return tuple(out)
 
 
 def import_graph(imports: list[Import], modules: set[str]) -> dict[str, set[str]]:
@@ -205,14 +214,15 @@ def test_no_module_imports_another_modules_private_names():
 def test_no_module_reads_another_modules_private_attributes():
     """``module._name`` where ``module`` is a helpers module bound by an import."""
     bad = []
-    for name, path in all_modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = all_modules()
+    for name, path in modules.items():
+        tree = parsed(path)
         bound = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 target = _resolve(name, path.name == "__init__.py", node.level, node.module)
                 for a in node.names:
-                    if f"{target}.{a.name}" in all_modules():
+                    if f"{target}.{a.name}" in modules:
                         bound.add(a.asname or a.name)
             elif isinstance(node, ast.Import):
                 for a in node.names:
