@@ -16,6 +16,9 @@ from helpers.checks.registry import Context, Example, Settings
 from helpers.core.rounding import RULES, format_exact, is_tie
 
 FAST = settings(max_examples=150, deadline=None)
+# Properties that build a whole ledger per example cost ~0.3 s each: fewer examples in make test
+# (the fuzzer, tests/test_fuzz_ledgers.py with HYPOTHESIS_PROFILE=fuzz, runs 1,000 ledgers).
+LEDGERS = settings(max_examples=50, deadline=None)
 rules = st.sampled_from(RULES)
 decimals = st.integers(min_value=0, max_value=3)
 
@@ -40,7 +43,7 @@ def test_percentages_of_integer_counts_are_never_flagged(kn, d, rule):
         assert ar.percent_count(text, k, n, r) == "inconsistent"
 
 
-@FAST
+@LEDGERS
 @given(st.lists(count_and_n(max_n=300), min_size=1, max_size=5), decimals, rules)
 def test_a_ledger_printed_under_one_rule_is_never_flagged_under_it(cells, d, rule):
     rows = [{"variable": f"V{i}", "level": "x", "role": "level", "count": str(k),
@@ -79,7 +82,7 @@ def test_sums_of_generated_parts_are_never_flagged(parts, d, rule):
     assert ar.derived_rate(None, parts[:2], n, rule, count=sum(parts[:2])) == "consistent"
 
 
-@FAST
+@LEDGERS
 @given(st.lists(st.integers(min_value=0, max_value=50), min_size=2, max_size=5),
        st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=4))
 def test_adverse_event_totals_from_generated_patients_are_never_flagged(low, high):
