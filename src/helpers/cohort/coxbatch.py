@@ -411,6 +411,7 @@ def _newton(work: _Work, tol: float, max_iter: int):
     if idx.size == 0:
         return coef, se, loglik, converged, n_iter
 
+    ll_slack = max(1.0, np.sqrt(work.n))
     beta = np.zeros((idx.size, p))
     ll, g, H = work.evaluate(beta)
     delta, ok, piv0 = _solve(H, g)
@@ -446,7 +447,10 @@ def _newton(work: _Work, tol: float, max_iter: int):
             break
         ll_t, g_t, H_t = work.evaluate(trial)
         it += 1
-        accept = np.isfinite(ll_t) & (ll_t >= ll - 8 * _EPS * np.abs(ll))
+        # A step may lower loglik by its rounding error: a sum over n rows is exact to about
+        # sqrt(n) eps |ll| (8 eps |ll| alone rejects every last tiny step on a large data set,
+        # and the fit then stops "not converged" at the maximum).
+        accept = np.isfinite(ll_t) & (ll_t >= ll - 8 * _EPS * np.abs(ll) * ll_slack)
         accept &= np.isfinite(g_t).all(axis=1)
         done = np.zeros(idx.size, dtype=bool)
         conv = np.zeros(idx.size, dtype=bool)
@@ -568,10 +572,11 @@ def fit_cox_models(time, event, models: Sequence, *, ties: str = "efron", tol: f
     return _fit_models(time, event, Xs, ties, tol, max_iter, chunk_size, order, n_jobs)
 
 
-def fit_cox(time, event, X, ties: str = "efron") -> BatchCoxResult:
+def fit_cox(time, event, X, ties: str = "efron", tol: float = 1e-9,
+            max_iter: int = 50) -> BatchCoxResult:
     """Fit one Cox model to one data set: ``time``, ``event`` (n,), ``X`` (n, p) or (n,).
 
-    Convenience wrapper around :func:`fit_cox_batch` with ``B = 1``.
+    Convenience wrapper around :func:`fit_cox_batch` with ``B = 1`` (same ``tol``, ``max_iter``).
     """
     time = _float_array(time, "time")
     event = _float_array(event, "event")
@@ -584,4 +589,5 @@ def fit_cox(time, event, X, ties: str = "efron") -> BatchCoxResult:
         X = X[:, None]
     if X.ndim != 2:
         raise ValueError(f"X: expected shape (n, p) or (n,), got {X.shape}")
-    return fit_cox_batch(time[None], event[None], X[None], ties=ties, n_jobs=1)
+    return fit_cox_batch(time[None], event[None], X[None], ties=ties, tol=tol,
+                         max_iter=max_iter, n_jobs=1)

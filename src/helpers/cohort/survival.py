@@ -29,6 +29,8 @@ Cox (:func:`cox_univariable`, :func:`cox_multivariable`)
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
 
@@ -292,6 +294,8 @@ def _require_column(ipd: pd.DataFrame, column: str, variable: str) -> None:
 
 
 def _numeric(ipd: pd.DataFrame, column: str, variable: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(ipd[column]) and not pd.api.types.is_bool_dtype(ipd[column]):
+        return ipd[column].astype(float)          # already numbers (a validated patient file)
     values = pd.to_numeric(ipd[column].replace("", np.nan), errors="coerce")
     bad = values.isna() & ipd[column].notna() & (ipd[column].astype(str).str.strip() != "")
     if bad.any():
@@ -336,7 +340,10 @@ def level_series(ipd: pd.DataFrame, item: dict, variable: str = "",
             except ValueError:
                 return text
 
-        out = ipd[column].map(name).astype(object)
+        # each distinct value named once (a large file holds few distinct values per column)
+        codes, uniques = pd.factorize(ipd[column], use_na_sentinel=True)
+        names = np.array([name(v) for v in uniques] + [np.nan], dtype=object)
+        out = pd.Series(names[codes], index=ipd.index, dtype=object)   # code -1: the nan at the end
     if levels:
         miss = [lv for lv in levels if str(lv).strip().lower() in MISSING_LEVELS]
         if miss:
@@ -453,6 +460,78 @@ def _cox_fit(data: pd.DataFrame, alpha: float):
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# Fitted models by content: a notebook asks for the same model several times (the table of refitted
+# models, then the checks that compare it with the printed HRs and with the statements); on a
+# large patient file each lifelines fit takes seconds, so each model is fitted once per kernel.
+_COX_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+_COX_CACHE_SIZE = 256
+COX_FITS = {"fitted": 0, "reused": 0}   # counters, for tests and the benchmark
+
+
+def _content_key(data: pd.DataFrame) -> tuple:
+    """A key that changes when any value, column name or row order of ``data`` changes. (Not
+    the CI level: the cached estimates do not depend on it; callers build the CI from coef and
+    se, and a check asking at ``1 - 95/100`` = 0.050000000000000044 reuses the 0.05 fit.)"""
+    hashed = pd.util.hash_pandas_object(data, index=False).to_numpy()
+    digest = hashlib.blake2b(hashed.tobytes(), digest_size=16).hexdigest()
+    return (digest, tuple(data.columns), tuple(str(t) for t in data.dtypes), len(data))
+
+
+def _cox_estimates(used: pd.DataFrame, alpha: float) -> tuple:
+    """(coef, se, z, p, loglik) of the Cox model of ``used`` (columns ``x*``, ``_time``,
+    ``_event``), fitted by lifelines once per distinct content (see ``_COX_CACHE``)."""
+    key = _content_key(used)
+    hit = _COX_CACHE.get(key)
+    if hit is not None:
+        _COX_CACHE.move_to_end(key)
+        COX_FITS["reused"] += 1
+        return hit
+    out = _cox_batch_estimates(used)
+    if out is None:                      # not converged there: lifelines, damped if need be
+        cph = _cox_fit(used, alpha)
+        summary = cph.summary
+        out = ({k: float(v) for k, v in cph.params_.items()},
+               {k: float(v) for k, v in cph.standard_errors_.items()},
+               {k: float(v) for k, v in summary["z"].items()},
+               {k: float(v) for k, v in summary["p"].items()},
+               float(cph.log_likelihood_))
+    COX_FITS["fitted"] += 1
+    _COX_CACHE[key] = out
+    while len(_COX_CACHE) > _COX_CACHE_SIZE:
+        _COX_CACHE.popitem(last=False)
+    return out
+
+
+def _cox_batch_estimates(used: pd.DataFrame) -> tuple | None:
+    """The same estimates from :func:`helpers.cohort.coxbatch.fit_cox` (Efron ties, Newton to
+    1e-9, covariates centred; sorts once, so it is O(n log n) where lifelines' Efron loop is slow on large files);
+    None when it does not converge or the data have no events."""
+    from .coxbatch import fit_cox
+
+    names = [c for c in used.columns if c not in ("_time", "_event")]
+    if not len(used) or not names or not used["_event"].any():
+        return None
+    try:
+        X = used[names].to_numpy(float)
+        res = fit_cox(used["_time"].to_numpy(float), used["_event"].to_numpy(float),
+                      X - X.mean(axis=0), tol=1e-9, max_iter=100)   # centred: same coef, se
+    except ValueError:
+        return None
+    coef, se = res.coef[0], res.se[0]
+    if not bool(res.converged[0]) or not np.all(np.isfinite(se)) or np.any(se <= 0):
+        return None
+    z = coef / se
+    p = 2.0 * norm.sf(np.abs(z))
+    return ({n: float(v) for n, v in zip(names, coef)}, {n: float(v) for n, v in zip(names, se)},
+            {n: float(v) for n, v in zip(names, z)}, {n: float(v) for n, v in zip(names, p)},
+            float(res.loglik[0]))
+
+
+def clear_cox_cache() -> None:
+    _COX_CACHE.clear()
+    COX_FITS.update(fitted=0, reused=0)
+
+
 def _fit_cox(ipd: pd.DataFrame, covariates_spec: dict, variables: Sequence[str], endpoint: str,
              references: dict | None, alpha: float, model: str) -> pd.DataFrame:
     tcol, ecol = endpoint_columns(endpoint, covariates_spec)
@@ -464,18 +543,18 @@ def _fit_cox(ipd: pd.DataFrame, covariates_spec: dict, variables: Sequence[str],
     data["_time"] = pd.to_numeric(ipd[tcol], errors="coerce").astype(float)
     data["_event"] = pd.to_numeric(ipd[ecol], errors="coerce").astype(float)
     used = data.dropna()                                  # complete-case, as R's na.omit
-    cph = _cox_fit(used, alpha)
+    coefs, ses, zs, ps, loglik = _cox_estimates(used, alpha)
     z = norm.ppf(1 - alpha / 2)
     rows = []
     for name, (_, d) in zip(names, design.columns.iterrows()):
-        b = float(cph.params_[name])
-        se = float(cph.standard_errors_[name])
+        b = coefs[name]
+        se = ses[name]
         row = {"model": model, "endpoint": endpoint, "variable": d["variable"], "level": d["level"],
                "reference": d["reference"], "coef": b, "se": se, "hr": np.exp(b),
                "ci_low": np.exp(b - z * se), "ci_high": np.exp(b + z * se),
-               "z": float(cph.summary.loc[name, "z"]), "p": float(cph.summary.loc[name, "p"]),
+               "z": zs[name], "p": ps[name],
                "n": int(len(used)), "events": int(used["_event"].sum()),
-               "loglik": float(cph.log_likelihood_)}
+               "loglik": loglik}
         if d["kind"] != "continuous":
             in_level = used[name] == 1
             ref_cols = [nm for nm, (_, dd) in zip(names, design.columns.iterrows())

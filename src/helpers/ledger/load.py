@@ -95,12 +95,44 @@ class Ledger:
     meta: dict
     tables: dict[str, pd.DataFrame]
     covariates: dict = field(default_factory=dict)   # covariates.yaml, if the study has one
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+    def _tables_key(self) -> tuple:
+        """Changes when a table is replaced or changes shape, or ``meta`` changes (the memo is
+        then rebuilt)."""
+        return (tuple((name, id(df), df.shape) for name, df in self.tables.items()),
+                repr(self.meta), repr(self.covariates))
+
+    def memo(self, key, compute):
+        """``compute()``, computed once per ``key`` while the tables stay the same objects of the
+        same shape (checks that look things up per row use it to index a table once)."""
+        stamp = self._tables_key()
+        if self._memo.get("__stamp__") != stamp:
+            self._memo.clear()
+            self._memo["__stamp__"] = stamp
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def where(self, table: str, **equal) -> pd.DataFrame:
+        """The rows of ``table`` whose columns equal the given values, e.g.
+        ``ledger.where("counts", quantity="baseline.sex.male")``; an index per table and set of
+        columns is built once, so a lookup per row of another table stays linear."""
+        df = self.tables.get(table)
+        if df is None or df.empty or any(c not in df.columns for c in equal):
+            return df.iloc[0:0] if df is not None else pd.DataFrame()
+        cols = tuple(sorted(equal))
+        index = self.memo(("where", table, cols), lambda: df.groupby(
+            list(cols), sort=False, dropna=False).indices)
+        key = tuple(equal[c] for c in cols)
+        pos = index.get(key if len(cols) > 1 else key[0])
+        return df.iloc[pos] if pos is not None else df.iloc[0:0]
 
     @property
     def n(self) -> int:
@@ -129,8 +161,11 @@ class Ledger:
 
     def appearances(self, quantity: str) -> pd.DataFrame:
         """All rows (any table) that print the given quantity."""
-        rows = self.rows()
-        return rows[rows["quantity"] == quantity].reset_index(drop=True)
+        rows = self.memo("rows", self.rows)
+        index = self.memo("appearances", lambda: rows.groupby("quantity", sort=False).indices)
+        pos = index.get(quantity)
+        out = rows.iloc[pos] if pos is not None else rows.iloc[0:0]
+        return out.reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
         """Rows per table and per source: what the ledger holds, at a glance."""
