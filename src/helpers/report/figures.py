@@ -117,17 +117,35 @@ def _verdict_marker(verdict: str, size: int = 10) -> dict:
                 line=dict(width=1, color=VERDICT_COLOURS.get(verdict, NEUTRAL)))
 
 
-def _verdict_of(findings: pd.DataFrame | None, checks, quantity: str, locator: str) -> str:
-    """The most severe verdict the given checks gave this (quantity, locator); "no finding"
-    when they gave none."""
-    if findings is None or findings.empty:
-        return "no finding"
-    f = findings[findings["check"].isin(list(checks)) & (findings["quantity"] == quantity)]
-    if locator:
-        f = f[[locator in str(locs).split("; ") for locs in f["locators"]]]
-    if f.empty:
-        return "no finding"
-    return min(f["verdict"], key=lambda v: VERDICT_ORDER.index(v) if v in VERDICT_ORDER else 99)
+class _Verdicts:
+    """The most severe verdict the given checks gave each (quantity, locator) and each quantity,
+    indexed once (a lookup per printed row; the findings are not scanned per row)."""
+
+    def __init__(self, findings: pd.DataFrame | None, checks):
+        self.by_place: dict[tuple[str, str], str] = {}
+        self.by_quantity: dict[str, str] = {}
+        if findings is None or findings.empty:
+            return
+        f = findings[findings["check"].isin(list(checks))]
+        for q, locs, v in zip(f["quantity"], f["locators"], f["verdict"]):
+            self._keep(self.by_quantity, q, v)
+            for loc in str(locs).split("; "):
+                self._keep(self.by_place, (q, loc), v)
+
+    @staticmethod
+    def _rank(v: str) -> int:
+        return VERDICT_ORDER.index(v) if v in VERDICT_ORDER else 99
+
+    def _keep(self, d: dict, key, v: str) -> None:
+        if key not in d or self._rank(v) < self._rank(d[key]):
+            d[key] = v
+
+    def __call__(self, quantity: str, locator: str = "") -> str:
+        """The verdict of this quantity at this locator (any locator when ``locator`` is empty);
+        "no finding" when the checks gave none."""
+        if locator:
+            return self.by_place.get((quantity, locator), "no finding")
+        return self.by_quantity.get(quantity, "no finding")
 
 
 def _by_verdict(t: pd.DataFrame):
@@ -147,6 +165,7 @@ def deviation_table(ledger: Ledger, prefix=None, findings: pd.DataFrame | None =
     one the ``percent_count``/``grim_percent`` findings gave the row (``findings``, matched by
     quantity and locator), else "no finding"."""
     rows = percent_rows(ledger, prefix)
+    verdict_of = _Verdicts(findings, ("percent_count", "grim_percent"))
     recs = []
     for _, r in rows.iterrows():
         n = r["denominator"]
@@ -165,8 +184,7 @@ def deviation_table(ledger: Ledger, prefix=None, findings: pd.DataFrame | None =
         recs.append({"item": r["item"], "locator": r["locator"], "quantity": r["quantity"],
                      "printed": r["percent"], "count": k, "n": n, "count_from": how,
                      "exact": float(exact), "deviation_units": dev,
-                     "verdict": _verdict_of(findings, ("percent_count", "grim_percent"),
-                                            r["quantity"], r["locator"])})
+                     "verdict": verdict_of(r["quantity"], r["locator"])})
     return pd.DataFrame(recs, columns=["item", "locator", "quantity", "printed", "count", "n",
                                        "count_from", "exact", "deviation_units", "verdict"])
 
@@ -314,7 +332,8 @@ def appearances_plot(table: pd.DataFrame, findings: pd.DataFrame | None = None,
     if not pick:
         return empty(title)
     t = pd.concat(pick, ignore_index=True)
-    t["verdict"] = [_verdict_of(findings, ("appearances",), q, "") for q in t["quantity"]]
+    verdict_of = _Verdicts(findings, ("appearances",))
+    t["verdict"] = [verdict_of(q) for q in t["quantity"]]
     t["relative"] = t.groupby("quantity")["x"].transform(lambda s: s / s.iloc[0] if s.iloc[0] else s)
     fig = go.Figure()
     for verdict, g in _by_verdict(t):
