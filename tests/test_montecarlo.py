@@ -230,3 +230,15 @@ def test_one_band_for_km_fit_and_the_batch():
     assert lo[0] == 1.0 and hi[0] == 1.0 and np.isnan(lo[1]) and np.isnan(hi[1])
     lo, hi = km_bands(np.array([[0.5, 0.0]]), np.array([[0.3, np.inf]]), "plain")   # a batch
     assert lo.shape == (1, 2) and np.isnan(lo[0, 1]) and np.isnan(hi[0, 1])
+
+
+def test_a_paper_without_survival_medians_gives_an_empty_result_that_says_why():
+    root = TINY_ROOT / "minimal"
+    led = load_ledger("hazard_only", root=root)
+    model = sy.build_model(led, seed=0)
+    assert not model.endpoints
+    res = mc.run_monte_carlo(model, led, n_sim=5, seed=1)
+    assert res.n_sim == 0 and res.cox.empty and res.km.empty
+    assert res.reason.startswith("not applicable: the paper prints no survival median")
+    pct = mc.percentiles(res, led)        # the notebook's next step works on the empty result
+    assert len(pct) == 0

@@ -726,7 +726,8 @@ def group_sizes(ledger: Ledger, row) -> dict:
     def options(q):
         if not q or counts.empty:
             return []
-        rows = counts[(counts["quantity"] == q) & (counts["count"].astype(str) != "")]
+        rows = ledger.where("counts", quantity=q)
+        rows = rows[rows["count"].astype(str) != ""]
         return sorted({c for c in (_int_or_none(v) for v in rows["count"]) if c})
 
     lq, rq = _text(row.get("level_quantity")), _text(row.get("reference_quantity"))
@@ -761,9 +762,8 @@ def comparison_kind(ledger: Ledger, row) -> str:
     spec = ((ledger.covariates or {}).get("covariates") or {}).get(row["variable"], {}) or {}
     if isinstance(spec, dict) and spec.get("type") == "continuous":
         return "continuous"
-    hr = ledger.hazard_ratios
-    same = hr[(hr["model"] == row["model"]) & (hr["endpoint"] == row["endpoint"])
-              & (hr["variable"] == row["variable"])]
+    same = ledger.where("hazard_ratios", model=row["model"], endpoint=row["endpoint"],
+                        variable=row["variable"])
     ref_rows = same[(same["role"] == "reference") & (same["level"] == row["reference"])]
     sized = any(_text(row.get(c)) for c in ("n_reference", "reference_quantity"))
     if ref_rows.empty and not sized:
@@ -1035,7 +1035,14 @@ def _policy_of(ledger: Ledger, rounding):
     """A rounding policy: ``rounding`` itself when it has ``rule_for``, else resolved from it."""
     if hasattr(rounding, "rule_for"):
         return rounding
-    return Context(ledger, Settings(rounding=rounding or "auto")).policy
+    def resolve():
+        return Context(ledger, Settings(rounding=rounding or "auto")).policy
+
+    try:
+        hash(rounding)
+    except TypeError:
+        return resolve()
+    return ledger.memo(("policy", rounding or "auto"), resolve)
 
 
 def _p_significant(p_text: str, alpha: float, rule) -> bool | None:
@@ -1066,10 +1073,10 @@ def model_comparison(ledger: Ledger, alpha: float | None = None, rounding="auto"
         return pd.DataFrame()
     key = ["endpoint", "variable", "level", "reference"]
     uni = hr[(hr["model"] == "univariable") & (hr["role"] == "estimate")]
-    multi = ledger.hazard_ratios[ledger.hazard_ratios["model"] == "multivariable"]
     rows = []
     for _, u in uni.iterrows():
-        m = multi[(multi[key] == u[key]).all(axis=1)]
+        m = ledger.where("hazard_ratios", model="multivariable",
+                         **{k: u[k] for k in key})          # an index, not a scan per row
         in_model = None if m.empty else bool((m["role"] == "estimate").any())
         mrow = m[m["role"] == "estimate"].iloc[0] if in_model else None
         rule = policy.rule_for(u["locator"])
@@ -1302,10 +1309,25 @@ def verdict_grid(findings: list[Finding]) -> pd.DataFrame:
     return grid.reset_index()
 
 
+# The columns of :func:`printed_numbers`, also when the ledger prints no HR with a CI.
+PRINTED_NUMBER_COLUMNS = ["row_id", "label", "model", "endpoint", "variable", "level", "reference",
+                          "hr", "ci_low", "ci_high", "p", "se_min", "se_max", "var_bound",
+                          "bound_from", "narrowest_low", "narrowest_high", "n_level",
+                          "n_reference"]
+
+
 def printed_numbers(ledger: Ledger, rounding="auto") -> pd.DataFrame:
     """The printed HR rows with the numbers the figures need: HR, CI, implied SE range, bound
-    (rows without a CI are left out)."""
+    (rows without a CI are left out). Computed once per ledger and rounding (the notebooks draw
+    several figures from it); each call returns its own copy."""
     policy = _policy_of(ledger, rounding)
+    # the policy object is kept in the memo with the table, so its id cannot be reused meanwhile
+    held = ledger.memo(("printed_numbers", id(policy)),
+                       lambda: (policy, _printed_numbers(ledger, policy)))
+    return held[1].copy()
+
+
+def _printed_numbers(ledger: Ledger, policy) -> pd.DataFrame:
     rows = []
     for _, row in estimates(ledger).iterrows():
         if _missing(hr=row["hr"], l=row["ci_low"], u=row["ci_high"]) or _unparsable(
@@ -1330,4 +1352,4 @@ def printed_numbers(ledger: Ledger, rounding="auto") -> pd.DataFrame:
                      "narrowest_low": H * math.exp(-z * math.sqrt(bound)) if bound else np.nan,
                      "narrowest_high": H * math.exp(z * math.sqrt(bound)) if bound else np.nan,
                      "n_level": g["n_level"], "n_reference": g["n_reference"]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=PRINTED_NUMBER_COLUMNS)

@@ -107,6 +107,7 @@ class MonteCarloResult:
     seed: int
     ci_method: str
     seconds: float
+    reason: str = ""          # why nothing was simulated ("" when the Monte Carlo ran)
 
 
 def row_effects(model: CohortModel, ledger: Ledger) -> list[tuple[pd.Series, Effect]]:
@@ -124,12 +125,23 @@ def row_effects(model: CohortModel, ledger: Ledger) -> list[tuple[pd.Series, Eff
     return out
 
 
+KM_COLUMNS = ["replicate", "endpoint", "median", "ci_low", "ci_high", "ci_width", "events"]
+NO_ENDPOINT = ("not applicable: the paper prints no survival median (PFS or OS), so the synthetic "
+               "cohort has no survival times to fit; the Monte Carlo is skipped")
+
+
 def run_monte_carlo(model: CohortModel, ledger: Ledger, n_sim: int, seed: int,
                     ci_method: str = "log", alpha: float = 0.05) -> MonteCarloResult:
-    """Fit every printed Cox model (PFS) and the KM medians to ``n_sim`` synthetic cohorts."""
+    """Fit every printed Cox model (PFS) and the KM medians to ``n_sim`` synthetic cohorts.
+
+    A model without survival endpoints (the paper prints no median) gives an empty result whose
+    ``reason`` says so."""
     import time as _time
 
     t0 = _time.perf_counter()
+    if not model.endpoints:
+        return MonteCarloResult(pd.DataFrame(), pd.DataFrame(columns=KM_COLUMNS), 0, seed,
+                                ci_method, 0.0, reason=NO_ENDPOINT)
     sim = model.simulate(n_sim, seed=seed)
     pairs = row_effects(model, ledger)
     frames = []
@@ -179,7 +191,7 @@ def run_monte_carlo(model: CohortModel, ledger: Ledger, n_sim: int, seed: int,
                                        "median": k["median"], "ci_low": k["ci_low"],
                                        "ci_high": k["ci_high"], "ci_width": k["ci_high"] - k["ci_low"],
                                        "events": sim[ec].sum(axis=1)}))
-    km = pd.concat(km_frames, ignore_index=True)
+    km = pd.concat(km_frames, ignore_index=True) if km_frames else pd.DataFrame(columns=KM_COLUMNS)
     return MonteCarloResult(cox, km, n_sim, seed, ci_method, _time.perf_counter() - t0)
 
 
