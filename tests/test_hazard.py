@@ -451,3 +451,20 @@ def test_clean_reference_ledger_passes_every_check():
     width = {f.item: f.verdict for f in hz.check_ci_width_bound(led)}
     assert any("per " in item and v == "not testable" for item, v in width.items())
     assert any(v == "consistent" for v in width.values())
+
+
+def test_a_level_with_a_printed_size_is_a_category_even_without_a_reference_row():
+    """Without a reference row an HR looked per-unit (continuous); a printed count of its level
+    (``level_quantity``) or of the reference says it compares two groups."""
+    from helpers.checks.hazard import comparison_kind
+
+    counts = [{"variable": "Arm", "level": "B", "role": "level", "count": "40", "denominator": "100",
+               "quantity": "baseline.arm.b", "population": "all"}]
+    bare = {"model": "univariable", "endpoint": "PFS", "variable": "Arm", "level": "B",
+            "reference": "A", "role": "estimate", "hr": "1.30", "ci_low": "1.01", "ci_high": "1.67",
+            "ci_level": "95", "quantity": "cox.univariable.arm.b"}
+    led = ledger_from_tables("toy", {"n": 100}, {"counts": counts, "hazard_ratios": [bare]})
+    assert comparison_kind(led, led.hazard_ratios.iloc[0]) == "continuous"
+    sized = dict(bare, level_quantity="baseline.arm.b")
+    led = ledger_from_tables("toy", {"n": 100}, {"counts": counts, "hazard_ratios": [sized]})
+    assert comparison_kind(led, led.hazard_ratios.iloc[0]) == "binary"

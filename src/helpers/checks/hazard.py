@@ -758,14 +758,16 @@ def group_sizes(ledger: Ledger, row) -> dict:
 def comparison_kind(ledger: Ledger, row) -> str:
     """What an HR row compares: ``binary`` (a level against the reference, two levels),
     ``multilevel`` (one of several levels against the reference) or ``continuous`` (a per-unit HR:
-    ``type: continuous`` in covariates.yaml, or a reference that is no level of the variable)."""
+    ``type: continuous`` in covariates.yaml, or a reference that is no level of the variable and
+    no group size or count printed for either level)."""
     spec = ((ledger.covariates or {}).get("covariates") or {}).get(row["variable"], {}) or {}
     if isinstance(spec, dict) and spec.get("type") == "continuous":
         return "continuous"
     same = ledger.where("hazard_ratios", model=row["model"], endpoint=row["endpoint"],
                         variable=row["variable"])
     ref_rows = same[(same["role"] == "reference") & (same["level"] == row["reference"])]
-    sized = any(_text(row.get(c)) for c in ("n_reference", "reference_quantity"))
+    sized = any(_text(row.get(c)) for c in ("n_reference", "reference_quantity", "n_level",
+                                             "level_quantity"))
     if ref_rows.empty and not sized:
         return "continuous"
     levels = set(same.loc[same["role"] == "estimate", "level"]) | {row["reference"]}
