@@ -22,7 +22,7 @@ TESTS ?= tests
 NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: reanalysis test lab venv clean-outputs strip benchmark benchmark-run system-deps validate
+.PHONY: reanalysis test lab venv clean-outputs strip benchmark benchmark-run benchmark-scale system-deps validate
 
 venv: $(STAMP)
 
@@ -66,6 +66,11 @@ benchmark: $(STAMP)
 # A full run beside the import-only floor (same runner, same parallelism): times and ratio.
 benchmark-run: $(STAMP)
 	$(BIN)/python scripts/benchmark_run.py --study $(STUDY) --jobs $(JOBS)
+
+# Large inputs (a 50,000-row ledger, a 1,000,000-row patient file): time and peak memory of the
+# whole process tree, run by run (minutes; not a timed test).
+benchmark-scale: $(STAMP)
+	$(BIN)/python scripts/benchmark_scale.py --jobs $(JOBS)
 
 # Remove outputs and execution counts from the committed notebooks.
 strip: $(STAMP)

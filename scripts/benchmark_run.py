@@ -104,7 +104,9 @@ def profile(run_dir: Path, top: int) -> tuple[list[tuple], list[tuple]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from helpers.run.runner import discover_notebooks
+    from helpers.run.runner import discover_notebooks, skip_slow_optional_imports
+
+    skip_slow_optional_imports()  # as the runner does before nbformat / nbconvert load
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--study", default="cao2024")
@@ -149,22 +151,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ratio full / floor            {full / floor:7.2f}")
         print(f"  run folder                    {folder_size(last_full) / 2**20:7.1f} MB "
               f"({last_full.name})")
+        import json
+        manifest = json.loads((last_full / "manifest.json").read_text())
+        worker = {Path(t["notebook"]).stem: t["seconds"] for t in manifest["timing"]["notebooks"]}
         per_nb, slow = profile(last_full, args.top)
         nb_total = sum(t for *_, t in per_nb)
-        print("\nper notebook (papermill cell durations, s):  cells with imports   rest   total")
+        print("\nper notebook (papermill cell durations, s):  cells with imports   rest   total"
+              "   worker")
         for name, imp, rest, tot in per_nb:
-            print(f"  {name:<40} {imp:10.1f} {rest:7.1f} {tot:7.1f}")
+            print(f"  {name:<40} {imp:10.1f} {rest:7.1f} {tot:7.1f} {worker.get(name, 0):8.1f}")
         print(f"  {'all notebooks (serial sum)':<40} {sum(p[1] for p in per_nb):10.1f} "
-              f"{sum(p[2] for p in per_nb):7.1f} {nb_total:7.1f}")
+              f"{sum(p[2] for p in per_nb):7.1f} {nb_total:7.1f} {sum(worker.values()):8.1f}")
+        print("  (worker: the runner's time for the notebook: process and kernel start, cells, "
+              "saves)")
         print(f"\nslowest {len(slow)} cells:")
         for d, name, i, first in slow:
             print(f"  {d:6.2f} s  {name} cell {i}: {first}")
-        import json
-        manifest = json.loads((last_full / "manifest.json").read_text())
         nb_wall = sum(t["seconds"] for t in manifest["timing"]["notebooks"])
         print(f"\nrunner: notebooks {nb_wall:.1f} s of worker time; wall {full:.1f} s "
               f"(includes kernel start, the report notebook after the others, merging, HTML "
               f"export and the report)")
+        until_report = float(manifest["timing"].get("total_seconds") or 0)
+        if until_report:
+            print(f"after the notebooks (the report: HTML export, letter, manifest; and the "
+                  f"checks before the run): {t_full - until_report:.1f} s of the last full run")
         from helpers.report.export import export_notebooks_html
 
         copy = base / "export_copy" / args.study / last_full.name

@@ -104,3 +104,38 @@ def test_same_parameters_give_byte_identical_findings(report_run, tmp_path, monk
     merge_run_findings(merged)
     assert (merged / "findings.csv").read_bytes() == (again.run_dir / "findings.csv").read_bytes()
     assert len((again.run_dir / "findings.csv").read_text().splitlines()) > 1
+
+
+def test_warm_up_source_is_the_leading_imports_only():
+    """What a report kernel started ahead may run early: the imports before any other code."""
+    import nbformat
+
+    from helpers.run.runner import warm_up_source
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("study = 'x'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_markdown_cell("# title"),
+                nbformat.v4.new_code_cell("import json\nfrom pathlib import Path as P"),
+                nbformat.v4.new_code_cell("import os\nx = os.getpid()\nimport sys"),
+                nbformat.v4.new_code_cell("import re")]
+    assert warm_up_source(nb) == "import json\nfrom pathlib import Path as P\nimport os"
+    nb.cells.insert(2, nbformat.v4.new_code_cell("%matplotlib inline\nimport json"))
+    assert warm_up_source(nb) == ""   # a cell that is not plain Python stops it
+
+
+def test_the_report_notebook_started_ahead_reads_every_finding(report_run):
+    """The report notebook's kernel starts (and imports) while the last analysis notebook runs;
+    it executes its cells only after the findings were merged, and the early imports leave no
+    trace in the executed notebook (execution counts 1, 2, ... as written)."""
+    import nbformat
+    import pandas as pd
+
+    run_dir = report_run["run_dir"]
+    nb = nbformat.read(run_dir / "05_report.ipynb", as_version=4)
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
+    findings = pd.read_csv(run_dir / "findings.csv", dtype=str, keep_default_na=False)
+    analysis = findings[findings["notebook"] != "05_report"]
+    text = "".join("".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+    assert f"{len(analysis)} findings from {analysis['notebook'].nunique()} notebook(s)" in text

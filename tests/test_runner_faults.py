@@ -266,64 +266,71 @@ def test_bad_grid_values_are_refused_before_the_first_run(tiny_env, capsys, no_k
 # two runs of one name
 # ---------------------------------------------------------------------------------------------
 
-def test_a_second_run_of_the_same_name_is_refused_and_the_first_completes(tmp_path):
+def test_a_second_run_of_the_same_name_is_refused_a_waiting_one_runs_after_the_first(tmp_path):
+    """Three runs of one name share the first one's kernel start: the second (no --wait) is
+    refused while the first runs; the third (--wait) says it waits and starts only once the first
+    has published. Each run holds its kernel until the test creates its release file, so the order
+    does not depend on machine speed and no fixed sleep is waited out."""
     root = tmp_path / "outputs"
     work = root / "tiny" / ".same.partial"
-    first = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "15",
-                "--output-root", str(root))
+    release1, release3 = tmp_path / "release-1", tmp_path / "release-3"
+    first = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "300",
+                "-p", "release", str(release1), "--output-root", str(root))
+    third = None
     try:
-        wait_for(lambda: pid_files(work, 1), 60, "the first run's kernel")
+        first_pids = wait_for(lambda: pid_files(work, 1), 90, "the first run's kernel")
+        # the second run of the same name, without --wait: refused, the first untouched
         second = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "0",
                      "--output-root", str(root))
         out2, err2 = second.communicate(timeout=60)
         assert first.poll() is None, "the first run ended before the second was refused"
         assert second.returncode == 2, err2
         assert "already running" in err2 and f"pid {first.pid}" in err2 and "--wait" in err2
-        assert pid_files(work, 1)  # the second did not touch the first one's work folder
-        out1, err1 = first.communicate(timeout=120)
-    finally:
-        if first.poll() is None:
-            first.kill()
-    assert first.returncode == 0, err1
-    run = root / "tiny" / "same"
-    assert json.loads((run / RUN_MARKER).read_text())["status"] == "complete"
-    executed = json.loads((run / "slow.ipynb").read_text())
-    assert executed["metadata"]["papermill"]["parameters"]["seconds"] == 15
-    assert not work.exists() and not (root / "tiny" / "same.failed").exists()
-    # the console: one line per notebook started and done, no transport warning, no progress bar
-    assert "[1/1] slow  started" in out1 and "[1/1] slow  done in" in out1
-    assert "without encryption" not in out1 + err1 and "Executing" not in out1 + err1
-
-
-def test_wait_runs_after_the_first_one(tmp_path):
-    """The second run waits while the first holds the lock; the first ends only when the test has
-    seen the second say so (a release file), so the order does not depend on machine speed."""
-    root = tmp_path / "outputs"
-    work = root / "tiny" / ".same.partial"
-    release = tmp_path / "release"
-    first = cli("--run", "same", "--notebooks", str(SLOW), "-p", "seconds", "300",
-                "-p", "release", str(release), "--output-root", str(root))
-    try:
-        wait_for(lambda: pid_files(work, 1), 90, "the first run's kernel")
-        second = cli("--run", "same", "--wait", "--overwrite", "--notebooks", str(SLOW),
-                     "-p", "seconds", "0", "--output-root", str(root),
-                     env={"PYTHONUNBUFFERED": "1"})
+        assert pid_files(work, 1) == first_pids  # the second did not touch the work folder
+        # the third, with --wait: waits while the first holds the lock
+        third = cli("--run", "same", "--wait", "--overwrite", "--notebooks", str(SLOW),
+                    "-p", "seconds", "300", "-p", "release", str(release3),
+                    "--output-root", str(root), env={"PYTHONUNBUFFERED": "1"})
         lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(second.stdout), daemon=True)
+        reader = threading.Thread(target=lambda: lines.extend(third.stdout), daemon=True)
         reader.start()
         wait_for(lambda: any("waiting for run 'same'" in ln for ln in lines), 90,
-                 "the second run to say it waits")
+                 "the third run to say it waits")
         assert first.poll() is None   # the first still holds the run
+        assert not any("slow  started" in ln for ln in lines)  # the third has not started yet
+        release1.touch()
+        out1, err1 = first.communicate(timeout=120)
+        assert first.returncode == 0, err1
+        # the first is published; the third now runs (its own kernel, in a new work folder) and
+        # has not replaced it yet
+        wait_for(lambda: (pid_files(work, 1) or [None])[0] not in (None, *first_pids), 90,
+                 "the third run's kernel")
+        run = root / "tiny" / "same"
+        assert json.loads((run / RUN_MARKER).read_text())["status"] == "complete"
+        executed = json.loads((run / "slow.ipynb").read_text())
+        assert executed["metadata"]["papermill"]["parameters"]["release"] == str(release1)
+        printed = "".join("".join(o.get("text", "")) for c in executed["cells"]
+                          for o in c.get("outputs", []))
+        assert printed.strip() == "released"  # it ran to its end, released by the test
+        assert not (root / "tiny" / "same.failed").exists()
+        # the console of the first: one line per notebook started and done, no transport
+        # warning, no progress bar
+        assert "[1/1] slow  started" in out1 and "[1/1] slow  done in" in out1
+        assert "without encryption" not in out1 + err1 and "Executing" not in out1 + err1
+        release3.touch()
+        third.wait(timeout=180)
+        reader.join(timeout=30)
+        err3 = third.stderr.read()
     finally:
-        release.touch()
-    out1, err1 = first.communicate(timeout=120)
-    second.wait(timeout=180)
-    reader.join(timeout=30)
-    err2 = second.stderr.read()
-    assert first.returncode == 0, err1
-    assert second.returncode == 0, err2
+        release1.touch()
+        release3.touch()
+        for proc in (first, third):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    assert third.returncode == 0, err3
     executed = json.loads((root / "tiny" / "same" / "slow.ipynb").read_text())
-    assert executed["metadata"]["papermill"]["parameters"]["seconds"] == 0
+    assert executed["metadata"]["papermill"]["parameters"]["release"] == str(release3)
+    assert not work.exists() and not (root / "tiny" / "same.failed").exists()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,6 +56,9 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict]:
 
 @functools.lru_cache(maxsize=64)
 def _declared(path: str, mtime_ns: int, size: int) -> dict[str, dict]:
+    from .imports import skip_slow_optional_imports
+
+    skip_slow_optional_imports()  # papermill loads nbformat and jsonschema
     import papermill
 
     info = papermill.inspect_notebook(path)

@@ -36,6 +36,20 @@ A run is written into the hidden work folder and published under one of two name
   says ``interrupted``, and :class:`RunInterrupted` carries the signal (the command exits 130/143,
   without a traceback).
 
+How a run is scheduled
+----------------------
+* The analysis notebooks start longest first (estimated by their code cells), ``jobs`` at a time,
+  so that the batch does not end with one long notebook alone on an otherwise idle machine.
+* When no analysis notebook is left to start and a slot is free, the next report notebook's worker
+  starts ahead: its kernel starts and runs the notebook's leading imports silently (no output, no
+  execution count, :func:`warm_up_source`), then waits for a release file that the runner creates
+  once the notebooks before it have finished and their findings are merged. Its cells run as
+  written, after the merge; its time excludes the wait.
+* A worker writes its output notebook at most every :data:`SAVE_EVERY` seconds while cells run
+  (and always at the start and the end), and stops its kernel at once when the notebook is done.
+  Worker processes and the HTML export skip jsonschema's optional format checkers
+  (:func:`helpers.run.imports.skip_slow_optional_imports`), which cost seconds per process.
+
 The console shows one line when a notebook starts, how far it is (``cell k of n``; updated in place
 on a terminal, every 20 s otherwise) and one line when it is done, with its time. Kernel log noise
 (``Kernel is running over TCP without encryption``) goes to a private log that only a failure quotes.
@@ -62,6 +76,7 @@ from typing import Callable
 
 from ..core.errors import ParameterError
 from ..core.paths import REPORT_MARKERS, notebooks_dir, outputs_root, relative_to_root
+from .imports import SLOW_OPTIONAL_IMPORTS, skip_slow_optional_imports  # noqa: F401  (re-exported)
 
 RUN_MARKER = ".reanalysis-run.json"
 MARKER_TOOL = "reanalysis"
@@ -71,6 +86,9 @@ MAX_SEGMENT = 120
 NOISE = ("Kernel is running over TCP without encryption", "Starting the kernel at pid",
          "To connect another client to this kernel", "--existing kernel-")
 HEARTBEAT_SECONDS = 20.0
+# A worker writes its output notebook at most this often while cells run (papermill would write it
+# twice per cell, serialising the whole notebook each time); the final notebook is always written.
+SAVE_EVERY = 5.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,8 +367,41 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
+def warm_up_source(nb) -> str:
+    """The leading import statements of a notebook (after its parameters cells), as one piece of
+    code: what a waiting report kernel may import ahead of time. Stops at the first statement
+    that is not an import, so that nothing runs earlier than in the notebook except imports that
+    come before any other code."""
+    import ast
+
+    lines: list[str] = []
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            break
+        for node in tree.body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                return "\n".join(lines)
+            lines.append(ast.unparse(node))
+    return "\n".join(lines)
+
+
 def _worker_main(argv: list[str] | None = None) -> None:
-    """Entry of a worker process: execute one notebook with papermill, report on the pipe."""
+    """Entry of a worker process: execute one notebook with papermill, report on the pipe.
+
+    With ``release`` in its spec the worker starts the kernel, imports the notebook's leading
+    imports silently (no output, no execution count), and waits for that file to appear before
+    it executes the first cell (the runner creates it once the notebooks before have finished).
+    Intermediate saves of the output notebook (papermill writes it before and after every cell)
+    are made at most every :data:`SAVE_EVERY` seconds; the first and the final save always. The
+    kernel is stopped at once when the notebook is done (its process group killed), not shut
+    down gracefully."""
     spec = json.loads((argv or sys.argv[1:])[0])
     out = os.fdopen(int(spec["fd"]), "w", buffering=1, encoding="utf-8")
 
@@ -370,30 +421,86 @@ def _worker_main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     _quiet_logging()
+    skip_slow_optional_imports()
     import papermill
+    from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.exceptions import PapermillExecutionError
+    from papermill.log import logger as pm_logger
+    from papermill.utils import merge_kwargs, remove_args
 
     state = {"cell": None, "cells": None}
+    release = spec.get("release")
+
+    class ProgressClient(PapermillNotebookClient):
+        """papermill's client; with a release file, warms the kernel up and waits for it."""
+
+        def papermill_execute_cells(self):
+            if release:
+                code = warm_up_source(self.nb)
+                if code:  # silent: no output, no history, no execution count
+                    try:
+                        self.wait_for_reply(self.kc.execute(code, silent=True,
+                                                            store_history=False))
+                    except Exception:  # the notebook's own cell will say what is wrong
+                        pass
+                t_wait = time.perf_counter()
+                emit(e="waiting")
+                while not os.path.exists(release):
+                    time.sleep(0.05)
+                self.nb_man.set_timer()  # the notebook's duration starts now, not at the kernel
+                self.nb.metadata.papermill["start_time"] = self.nb_man.start_time.isoformat()
+                state["waited"] = time.perf_counter() - t_wait
+            emit(e="start", cells=state["cells"], waited=state.get("waited", 0.0))
+            return super().papermill_execute_cells()
 
     class ProgressEngine(NBClientEngine):
-        """papermill's nbclient engine, reporting each cell it starts."""
+        """papermill's nbclient engine, reporting each cell it starts, saving less often."""
 
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
             n = len(nb_man.nb.cells)
             state["cells"] = n
-            emit(e="start", cells=n)
-            original = nb_man.cell_start
+            original_start, original_save = nb_man.cell_start, nb_man.save
+            last = {"t": 0.0}
+
+            def save(**kw):
+                if state.get("in_cell") and time.monotonic() - last["t"] < SAVE_EVERY:
+                    return
+                original_save(**kw)
+                last["t"] = time.monotonic()
+
+            def in_cell(method):
+                def wrapped(*a, **kw):
+                    state["in_cell"] = True
+                    try:
+                        return method(*a, **kw)
+                    finally:
+                        state["in_cell"] = False
+                return wrapped
 
             def cell_start(cell, cell_index=None, **kw):
                 k = (cell_index or 0) + 1
                 state["cell"] = k
                 emit(e="cell", k=k, n=n)
-                return original(cell, cell_index, **kw)
+                return original_start(cell, cell_index, **kw)
 
-            nb_man.cell_start = cell_start
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            nb_man.save = save
+            nb_man.cell_start = in_cell(cell_start)
+            nb_man.cell_complete = in_cell(nb_man.cell_complete)
+            # what NBClientEngine.execute_managed_notebook does, with our client
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=pm_logger,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                # every cell has replied and the kernel is idle when it is stopped: a graceful
+                # shutdown (interrupt, request, wait) only costs seconds per notebook
+                shutdown_kernel="immediate")
+            return ProgressClient(nb_man, **final_kwargs).execute()
 
     papermill_engines.register("reanalysis-progress", ProgressEngine)
     name = Path(spec["notebook"]).name
@@ -420,7 +527,7 @@ class _Worker:
     """A running notebook: its worker process, the events it sent and what the console shows."""
 
     def __init__(self, nb: Path, output: Path, parameters: dict, *, start_timeout: int,
-                 env: dict, log_dir: Path, index: int, total: int):
+                 env: dict, log_dir: Path, index: int, total: int, release: Path | None = None):
         self.nb = nb
         self.index, self.total = index, total
         self.events: queue.Queue = queue.Queue()
@@ -430,10 +537,15 @@ class _Worker:
         self.t0 = time.perf_counter()
         self.last_beat = self.t0
         self.log_path = log_dir / f"{nb.stem}.log"
+        # with a release file: started ahead, holding its kernel until release() (a report
+        # notebook waiting for the notebooks before it)
+        self.release_path = release
+        self.held = release is not None
+        self.waited = 0.0
         read_fd, write_fd = os.pipe()
         spec = {"notebook": str(nb), "output": str(output), "parameters": parameters,
                 "cwd": str(nb.parent), "start_timeout": start_timeout, "fd": write_fd,
-                "parent": os.getpid()}
+                "parent": os.getpid(), "release": str(release) if release else None}
         code = "from helpers.run.runner import _worker_main; _worker_main()"
         with open(self.log_path, "wb") as log:
             try:
@@ -458,9 +570,22 @@ class _Worker:
     def label(self) -> str:
         return f"[{self.index}/{self.total}] {self.nb.stem}"
 
+    def release(self) -> None:
+        """Let a held worker execute its notebook."""
+        if self.held:
+            self.release_path.touch()
+            self.held = False
+
     def progress(self) -> str:
+        if self.held:
+            return f"{self.nb.stem} ready, waiting for the notebooks before it"
         done = f"cell {self.cell} of {self.cells}" if self.cells else "starting the kernel"
-        return f"{self.nb.stem} {done} ({time.perf_counter() - self.t0:.0f} s)"
+        return f"{self.nb.stem} {done} ({self.elapsed():.0f} s)"
+
+    def elapsed(self) -> float:
+        """Seconds of this notebook's worker, without the time it was held ready (the worker
+        measures that wait and reports it when it starts the first cell)."""
+        return time.perf_counter() - self.t0 - self.waited
 
     def poll(self, line: Callable[[str], None]) -> bool:
         """Handle the events so far; True when the worker has finished."""
@@ -471,7 +596,10 @@ class _Worker:
                 break
             if ev.get("e") == "start":
                 self.cells = ev.get("cells")
+                self.waited = float(ev.get("waited") or 0.0)
                 line(f"  {self.label}  started ({self.cells} cells)")
+            elif ev.get("e") == "waiting":
+                self.cells = None
             elif ev.get("e") == "cell":
                 self.cell = ev.get("k", self.cell)
             elif ev.get("e") == "end":
@@ -487,7 +615,7 @@ class _Worker:
         return True
 
     def result(self) -> NotebookResult:
-        seconds = time.perf_counter() - self.t0
+        seconds = self.elapsed()
         name = self.nb.name
         if self.end is None:
             tail = log_tail(self.log_path)
@@ -724,27 +852,49 @@ def _execute_run(study, run, params, given, notebooks, *, root, partial, final, 
             chosen["output_dir"] = str(partial)
         return chosen
 
-    analysis = [nb for nb in notebooks if not is_report(nb)]
+    # the longest notebooks first (estimated by their code cells), so that the last one to finish
+    # is a short one and no worker slot stays idle for long at the end of the batch
+    analysis = sorted((nb for nb in notebooks if not is_report(nb)), key=lambda nb: -_cost(nb))
     reports = [nb for nb in notebooks if is_report(nb)]
     total = len(analysis) + len(reports)
     console = _Console(log)
     results: list[NotebookResult] = []
-    running: list[_Worker] = []
+    running: list[_Worker] = []   # every live worker (also held ones), stopped on a signal
+    held: dict[str, _Worker] = {}  # started ahead, kernel ready, waiting for release
     t_run = time.perf_counter()
     counter = iter(range(1, total + 1))
 
-    def run_batch(batch: list[Path], workers: int) -> list[NotebookResult]:
+    def spawn(nb: Path, release: Path | None = None) -> _Worker:
+        w = _Worker(nb, partial / nb.name, params_for(nb), start_timeout=start_timeout, env=env,
+                    log_dir=private / "logs", index=next(counter), total=total, release=release)
+        running.append(w)
+        return w
+
+    def launch(nb: Path) -> _Worker:
+        w = held.pop(nb.name, None)
+        if w is None:
+            return spawn(nb)
+        w.release()
+        return w
+
+    def run_batch(batch: list[Path], workers: int, ahead: Path | None = None,
+                  slots: int | None = None) -> list[NotebookResult]:
+        """Run ``batch``, ``workers`` at a time. When nothing of it is left to start and fewer
+        than ``slots`` notebooks run, start ``ahead`` (the next report notebook) held: its kernel
+        starts and imports on the idle core, and it executes its cells only when launched."""
         pending = list(batch)
         out: list[NotebookResult] = []
-        while pending or running:
-            while pending and len(running) < workers:
-                nb = pending.pop(0)
-                running.append(_Worker(nb, partial / nb.name, params_for(nb),
-                                       start_timeout=start_timeout, env=env,
-                                       log_dir=private / "logs", index=next(counter), total=total))
-            for w in list(running):
+        mine: list[_Worker] = []
+        while pending or mine:
+            while pending and len(mine) < workers:
+                mine.append(launch(pending.pop(0)))
+            if (ahead is not None and not pending and ahead.name not in held
+                    and len(mine) < (slots or workers)):
+                held[ahead.name] = spawn(ahead, private / f"release-{ahead.stem}")
+            for w in list(mine):
                 if w.poll(console.line):
                     running.remove(w)
+                    mine.remove(w)
                     res = w.result()
                     out.append(res)
                     if res.ok:
@@ -767,10 +917,10 @@ def _execute_run(study, run, params, given, notebooks, *, root, partial, final, 
         env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(private / "runtime"))
         log(f"run {study}/{run}: {len(analysis)} analysis notebook(s), {len(reports)} report "
             f"notebook(s), {min(jobs, max(1, len(analysis)))} at a time")
-        results += run_batch(analysis, jobs)
+        results += run_batch(analysis, jobs, ahead=reports[0] if reports else None)
         problems = _merge(partial)
-        for nb in reports:
-            results += run_batch([nb], 1)
+        for i, nb in enumerate(reports):  # one at a time, each after the ones before
+            results += run_batch([nb], 1, ahead=(reports[i + 1:] or [None])[0], slots=jobs)
         if reports:
             problems += _merge(partial)
         failed_checks, counts = _check_runs(partial)
@@ -787,12 +937,16 @@ def _execute_run(study, run, params, given, notebooks, *, root, partial, final, 
         name = signal.Signals(exc.signum).name
         lines = [f"interrupted by {name} after {time.perf_counter() - t_run:.0f} s; "
                  f"{len(stopped)} process(es) stopped.",
-                 *(f"notebook {w.nb.name} was running (cell {w.cell} of {w.cells})" for w in running),
+                 *(f"notebook {w.nb.name} was running (cell {w.cell} of {w.cells})"
+                   for w in running if not w.held),
+                 *(f"notebook {w.nb.name} had not started (its kernel was starting ahead)"
+                   for w in running if w.held),
                  *(f"notebook {r.notebook} had finished ({'ok' if r.ok else 'failed'})"
                    for r in results)]
         done = [asdict(r) for r in results] + [
-            asdict(NotebookResult(w.nb.name, False, time.perf_counter() - w.t0, "interrupted",
-                                  w.cell or None, "interrupted")) for w in running]
+            asdict(NotebookResult(w.nb.name, False, 0.0 if w.held else w.elapsed(),
+                                  "interrupted", w.cell or None,
+                                  "not run" if w.held else "interrupted")) for w in running]
         running.clear()
         _publish_failed(partial, failed, root, "\n".join(lines),
                         {**marker, "status": "interrupted", "signal": name, "notebooks": done})
@@ -839,6 +993,15 @@ def _execute_run(study, run, params, given, notebooks, *, root, partial, final, 
     else:
         os.replace(partial, final)
     return RunResult(final, True, results, "", [], counts)
+
+
+def _cost(notebook: Path) -> int:
+    """How long a notebook is expected to run, for the order of the batch: its code cells."""
+    try:
+        nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+        return sum(c.get("cell_type") == "code" for c in nb.get("cells", []))
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def _drop(private: Path | None) -> None:
@@ -913,6 +1076,7 @@ def _finalize_hook():
     """``helpers.report.build.finalize_run`` when the report module is present (HTML, letter, manifest)."""
     if importlib.util.find_spec("helpers.report.build") is None:
         return None
+    skip_slow_optional_imports()  # the HTML export loads nbconvert, nbformat and jsonschema
     from ..report import build
 
     return getattr(build, "finalize_run", None)
