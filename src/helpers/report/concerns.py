@@ -374,7 +374,9 @@ def first_sentence(text: str, max_words: int = 40) -> str:
         k = max(cut.rfind("; "), cut.rfind(": "))
         if k > len(cut) // 3 and cut[:k].count("(") == cut[:k].count(")"):
             return cut[:k].rstrip(",;: ") + "."
-        head = cut.rstrip(",;:") + " …"
+        if cut.count("(") > cut.count(")"):          # never end inside a parenthesis
+            cut = cut[:cut.rfind("(")]
+        head = cut.rstrip(",;: ") + " …"
     return head
 
 
@@ -582,6 +584,10 @@ def group_concerns(findings, ledger=None, *, meta: dict | None = None,
         label = plain(top["item"]) or plain.label(top["quantity"])
         if label and label.lower() not in summary.lower():
             summary = f"{label}: {summary}"
+        if problem == "contradiction" and group["quantity"].nunique() > 1:
+            summary = ("Each row below is one result printed twice with values that cannot both "
+                       "be right (a count with a percentage it does not give, or two places that "
+                       "disagree).")
         from .pages import evidence_href
         c = Concern(problem=problem, object=obj, area=top["area"],
                     title=_title(problem, obj, group, meta, plain), summary=summary,
