@@ -257,23 +257,24 @@ def letter_blocks(cr: Critique) -> list[Block]:
                          "that its count cannot give, and no estimate that its interval or "
                          "p-value rules out. " + _checked(cr), section="other"))
     if cr.major:
-        out.append(Block("heading", "Major concerns", section="major"))
-        used, rest = 0, []
+        heading = Block("heading", "Major concerns", section="major")
+        out.append(heading)
+        used, rest = block_words(heading), []
         for i, c in enumerate(cr.major):
-            blocks = _concern_blocks(c, MAJOR_WORDS - used, full=True)
+            # the words left once the closing sentence naming the later concerns is reserved
+            room = MAJOR_WORDS - used - block_words(_further(cr.major[i + 1:]))
+            blocks = _concern_blocks(c, room, full=True)
             words = sum(map(block_words, blocks))
-            if used + words > MAJOR_WORDS and i:
+            if words > room and i:
                 blocks = _concern_blocks(c, 0, full=False)
                 words = sum(map(block_words, blocks))
-                if used + words > MAJOR_WORDS:
+                if words > room:
                     rest = cr.major[i:]
                     break
             out += blocks
             used += words
         if rest:
-            out.append(Block("para", "Further major concerns, each with its evidence in "
-                             "findings.csv: " + "; ".join(f"({c.rank}) {c.title}" for c in rest)
-                             + ".", section="major"))
+            out.append(_further(rest))
     if cr.minor:
         sentences = []
         for c in cr.minor:
@@ -308,6 +309,14 @@ def letter_blocks(cr: Critique) -> list[Block]:
     out += [Block("para", "Yours sincerely,", section="other"),
             Block("para", "[Name, affiliation, date]", section="other")]
     return out
+
+
+def _further(rest: list[Concern]) -> Block:
+    """The closing sentence naming the major concerns past the word budget (empty: no words)."""
+    if not rest:
+        return Block("para", "", section="major")
+    return Block("para", "Further major concerns, each with its evidence in findings.csv: "
+                 + "; ".join(f"({c.rank}) {c.title}" for c in rest) + ".", section="major")
 
 
 def _assumption_blocks(cr: Critique) -> list[Block]:
