@@ -121,3 +121,72 @@ def test_a_large_tied_data_set_converges_in_the_fast_solver(seed):
     res = fit_cox(time, event, age - age.mean(), tol=1e-9, max_iter=100)
     assert bool(res.converged[0])
     assert res.coef[0, 0] == pytest.approx(-0.003, abs=5 * res.se[0, 0])
+
+
+# --------------------------------------------------------------------------------------------
+# the fast path of the patient-file reader, and plain-row iteration in the checks
+
+from helpers.cohort import ipd  # noqa: E402
+from helpers.ledger.select import records  # noqa: E402
+
+
+def _careful(monkeypatch):
+    monkeypatch.setattr(ipd, "_read_plain", lambda text, sep: None)
+
+
+PLAIN = "id,os_time,os_event,age\nP1,10,1,60\nP2,20,0,\nP3,5.5,1,71\n"
+
+
+def test_a_plain_patient_file_is_read_by_the_fast_path_as_the_careful_reader_reads_it(
+        tmp_path, monkeypatch):
+    path = tmp_path / "p.csv"
+    path.write_text(PLAIN, encoding="utf-8")
+    assert ipd._read_plain(PLAIN, ",") is not None
+    fast = ipd.read_ipd_csv(path)
+    _careful(monkeypatch)
+    slow = ipd.read_ipd_csv(path)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.attrs == slow.attrs
+    assert [type(v) for v in fast.iloc[1]] == [type(v) for v in slow.iloc[1]]
+    pd.testing.assert_frame_equal(ipd.validate_ipd(fast), ipd.validate_ipd(slow))
+
+
+@pytest.mark.parametrize("text", [
+    'id,os_time,os_event\nP1,"10",1\nP2,20,0\n',              # a quote
+    "id,os_time,os_event\r\nP1,10,1\r\nP2,20,0\r\n",          # carriage returns
+    "id,os_time,os_event\nP1,10,1\n\nP2,20,0\n",              # a blank line (line numbers move)
+    "id,os_time,os_event\nP1,10,1\n,,\nP2,20,0\n",            # a separator-only line
+    "id,os_time,os_event\nP1,10,1\nP2,20\n",                  # a ragged row
+    "id,os_time,os_time\nP1,10,1\n",                          # a repeated column
+    "id,,os_event\nP1,10,1\n",                                # an unnamed column
+    "id;os_time;os_event\nP1;10,5;1\n",                       # semicolons, decimal comma
+    "id,os_time,os_event\n",                                  # no patients
+    "id,os_time,os_event\nP1,-3,1\nP1,abc,2\n",               # value problems (fast read)
+])
+def test_every_other_file_gives_the_careful_readers_messages(tmp_path, monkeypatch, text):
+    path = tmp_path / "p.csv"
+    path.write_bytes(text.encode("utf-8"))
+    fast = ipd.validate_ipd_file(path).messages
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ipd, "_read_plain", lambda text, sep: None)
+        slow = ipd.validate_ipd_file(path).messages
+    assert fast == slow
+
+
+def test_records_are_the_rows_as_plain_dicts():
+    df = pd.DataFrame({"a": ["x", "y"], "b": [1, None]}, dtype=object)
+    assert records(df) == [{"a": "x", "b": 1}, {"a": "y", "b": None}]
+    assert records(df.iloc[0:0]) == []
+
+
+def test_the_rule_table_is_computed_once_and_each_caller_gets_a_copy(ncctg):
+    from helpers.checks import policy
+
+    ledger, _ = ncctg
+    first = policy.rule_table(ledger)
+    first.loc[:, "needs"] = "changed"
+    again = policy.rule_table(ledger)
+    assert (again["needs"] != "changed").all()
+    part = policy.rule_table(ledger, "baseline.")
+    assert part["quantity"].str.startswith("baseline.").all()
+    assert list(part.index) == list(range(len(part)))

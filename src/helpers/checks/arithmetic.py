@@ -44,7 +44,7 @@ from ..core.findings import Finding, Result, area_of, finding_from
 from ..core.printed import parse_int, parse_printed
 from ..core.rounding import (RULES, Interval, check_rule, counts_giving, exact, format_exact,
                              grim_testable, interval, is_tie, prints_as, rules_for)
-from ..ledger.select import locator_family, with_prefix
+from ..ledger.select import locator_family, records, with_prefix
 from .mapping import make_map
 from .policy import only_nearest, only_truncation, percent_rows, rule_table
 from .registry import Example, register
@@ -286,7 +286,7 @@ def _cell_text(r) -> str:
 def _percent_findings(ctx, with_count: bool) -> list[Finding]:
     mixed = _mixed_places(ctx)
     out = []
-    for _, r in percent_rows(ctx.ledger, ctx.scope).iterrows():
+    for r in records(percent_rows(ctx.ledger, ctx.scope)):
         has_count = r["count"] is not None
         if has_count != with_count:
             continue
@@ -672,12 +672,20 @@ def percent_sum(percents: Sequence[str], rule: str = "half_up", complete: bool =
 
 def _levels_of(ledger) -> dict[tuple[str, str], list[str]]:
     """All level names of each (variable, population) printed anywhere (role = level)."""
-    c = ledger.counts
+    return ledger.memo(("levels_of",), lambda: _levels_of_counts(ledger.counts)) \
+        if hasattr(ledger, "memo") else _levels_of_counts(ledger.counts)
+
+
+def _levels_of_counts(c: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
     out: dict[tuple[str, str], list[str]] = {}
-    for _, r in c[c["role"] == "level"].iterrows():
-        out.setdefault((r["variable"], r["population"]), [])
-        if r["level"] not in out[(r["variable"], r["population"])]:
-            out[(r["variable"], r["population"])].append(r["level"])
+    seen: set = set()
+    c = c[c["role"] == "level"]
+    for var, pop, level in zip(c["variable"].tolist(), c["population"].tolist(),
+                               c["level"].tolist()):
+        levels = out.setdefault((var, pop), [])
+        if (var, pop, level) not in seen:
+            seen.add((var, pop, level))
+            levels.append(level)
     return out
 
 
@@ -690,12 +698,20 @@ def _level_groups(ledger, prefix):
         return
     all_levels = _levels_of(ledger)
     c = c.assign(family=[locator_family(x) for x in c["locator"]])
-    for (var, pop, den, fam), g in c.groupby(["variable", "population", "denominator", "family"],
-                                             sort=False):
-        g = g.drop_duplicates("level")
-        if len(g) < 2 or parse_int(den) is None:
+    # the groups of ``groupby([...], sort=False)`` (first appearance; rows in order), each with
+    # the first row of each level, built in one pass (a per-group drop_duplicates is quadratic
+    # in practice on a large ledger)
+    groups: dict[tuple, dict] = {}
+    for pos, key in enumerate(zip(c["variable"].tolist(), c["population"].tolist(),
+                                  c["denominator"].tolist(), c["family"].tolist(),
+                                  c["level"].tolist())):
+        firsts = groups.setdefault(key[:4], {})
+        firsts.setdefault(key[4], pos)
+    for (var, pop, den, fam), firsts in groups.items():
+        if len(firsts) < 2 or parse_int(den) is None:
             continue
-        missing = [lv for lv in all_levels[(var, pop)] if lv not in set(g["level"])]
+        g = c.iloc[list(firsts.values())]
+        missing = [lv for lv in all_levels[(var, pop)] if lv not in firsts]
         yield (var, pop, parse_int(den), fam), g, missing
 
 

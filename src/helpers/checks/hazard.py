@@ -30,6 +30,7 @@ interval, the same test behind p and CI, assumed group sizes or the inferred rou
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import replace
@@ -44,6 +45,7 @@ from ..core.printed import parse_printed, z_for_level
 from ..core.rounding import RULES, check_rule
 from ..core.rounding import interval as rounding_interval
 from ..ledger.load import Ledger
+from ..ledger.select import records
 from ..ledger.views import estimates, row_label
 from .mapping import make_map
 from .registry import Context, Example, Settings, register
@@ -188,11 +190,17 @@ def _level(ci_level) -> tuple[float, bool]:
 # --------------------------------------------------------------------------- 1. p from the CI
 
 
+@functools.lru_cache(maxsize=1024)
+def _z(ci_level) -> float:
+    """:func:`z_for_level`, computed once per printed level (a quantile costs about 1 ms)."""
+    return z_for_level(ci_level)
+
+
 def implied_se_range(ci_low: str, ci_high: str, ci_level: str | None = "95",
                      rule="auto") -> tuple[float, float]:
     """Smallest and largest SE of log HR a printed CI allows: (ln U - ln L) / (2 z) over the
     rounding boxes of L and U (Altman & Bland 2011, BMJ 343:d2090)."""
-    z = z_for_level(ci_level or "95")
+    z = _z(ci_level or "95")
     a1, a2 = _log_box(ci_low, rule)
     c1, c2 = _log_box(ci_high, rule)
     return max(0.0, c1 - a2) / (2 * z), max(0.0, c2 - a1) / (2 * z)
@@ -257,7 +265,7 @@ def wald_p_range(hr: str, ci_low: str, ci_high: str, ci_level: str | None = "95"
         ``p_low``, ``p_high``, ``se_min``, ``se_max``, ``joint`` (True: the exact Wald search),
         ``p_point`` (at the printed values).
     """
-    z = z_for_level(ci_level or "95")
+    z = _z(ci_level or "95")
     hb, ab, cb = _log_box(hr, rule), _log_box(ci_low, rule), _log_box(ci_high, rule)
     poly = _wald_polygon(hb, ab, cb)
     joint = bool(poly)
@@ -528,7 +536,7 @@ def ci_width_bound(ci_low: str, ci_high: str, *, n_level: int | None = None,
     if bound is None:
         return _untestable("no group sizes and no cohort size to bound the variance")
     level, _ = _level(ci_level)
-    z = z_for_level(f"{level:g}")
+    z = _z(f"{level:g}")
     se_min, se_max = implied_se_range(ci_low, ci_high, f"{level:g}", rule)
     min_se = math.sqrt(bound)
     events_needed = 4.0 / se_max ** 2 if se_max > 0 else math.inf
@@ -721,14 +729,12 @@ def group_sizes(ledger: Ledger, row) -> dict:
     if n1 and n0:
         return {"n_level": n1, "n_reference": n0, "source": "printed with the HR",
                 "alternatives": "", "from_counts": False}
-    counts = ledger.counts
+    sizes = ledger.memo(("group_size_options",), lambda: _count_options(ledger.counts))
 
     def options(q):
-        if not q or counts.empty:
+        if not q:
             return []
-        rows = ledger.where("counts", quantity=q)
-        rows = rows[rows["count"].astype(str) != ""]
-        return sorted({c for c in (_int_or_none(v) for v in rows["count"]) if c})
+        return list(sizes.get(q, ()))
 
     lq, rq = _text(row.get("level_quantity")), _text(row.get("reference_quantity"))
     a = [n1] if n1 else options(lq)
@@ -755,6 +761,36 @@ def group_sizes(ledger: Ledger, row) -> dict:
             "from_counts": False}
 
 
+def _count_options(counts: pd.DataFrame) -> dict[str, tuple[int, ...]]:
+    """Quantity -> the distinct positive counts counts.csv prints for it, ascending."""
+    found: dict[str, set] = {}
+    if counts.empty:
+        return {}
+    for q, v in zip(counts["quantity"].tolist(), counts["count"].astype(str).tolist()):
+        if v == "":
+            continue
+        c = _int_or_none(v)
+        if c:
+            found.setdefault(q, set()).add(c)
+    return {q: tuple(sorted(cs)) for q, cs in found.items()}
+
+
+def _hr_levels(hr: pd.DataFrame) -> dict[tuple, tuple[set, set]]:
+    """(model, endpoint, variable) -> (levels of its reference rows, levels of its estimates)."""
+    out: dict[tuple, tuple[set, set]] = {}
+    if hr.empty or any(c not in hr.columns for c in ("model", "endpoint", "variable", "role",
+                                                      "level")):
+        return out
+    for key in zip(hr["model"].tolist(), hr["endpoint"].tolist(), hr["variable"].tolist(),
+                   hr["role"].tolist(), hr["level"].tolist()):
+        refs, ests = out.setdefault(key[:3], (set(), set()))
+        if key[3] == "reference":
+            refs.add(key[4])
+        elif key[3] == "estimate":
+            ests.add(key[4])
+    return out
+
+
 def comparison_kind(ledger: Ledger, row) -> str:
     """What an HR row compares: ``binary`` (a level against the reference, two levels),
     ``multilevel`` (one of several levels against the reference) or ``continuous`` (a per-unit HR:
@@ -763,14 +799,13 @@ def comparison_kind(ledger: Ledger, row) -> str:
     spec = ((ledger.covariates or {}).get("covariates") or {}).get(row["variable"], {}) or {}
     if isinstance(spec, dict) and spec.get("type") == "continuous":
         return "continuous"
-    same = ledger.where("hazard_ratios", model=row["model"], endpoint=row["endpoint"],
-                        variable=row["variable"])
-    ref_rows = same[(same["role"] == "reference") & (same["level"] == row["reference"])]
+    index = ledger.memo(("hr_levels",), lambda: _hr_levels(ledger.hazard_ratios))
+    refs, ests = index.get((row["model"], row["endpoint"], row["variable"]), ((), ()))
     sized = any(_text(row.get(c)) for c in ("n_reference", "reference_quantity", "n_level",
                                              "level_quantity"))
-    if ref_rows.empty and not sized:
+    if row["reference"] not in refs and not sized:
         return "continuous"
-    levels = set(same.loc[same["role"] == "estimate", "level"]) | {row["reference"]}
+    levels = set(ests) | {row["reference"]}
     return "multilevel" if len(levels) > 2 else "binary"
 
 
@@ -827,7 +862,7 @@ def p_from_ci_check(ctx: Context) -> list[Finding]:
     References: Altman & Bland (2011) BMJ 343:d2090.
     """
     out = []
-    for _, row in _estimates(ctx).iterrows():
+    for row in records(_estimates(ctx)):
         res = under_policy(p_from_ci, ctx, row["locator"], row["hr"], row["ci_low"],
                            row["ci_high"], row["p"], ci_level=row["ci_level"])
         out.append(_finding(ctx, row, res))
@@ -868,7 +903,7 @@ def ci_symmetry_check(ctx: Context) -> list[Finding]:
     References: Therneau & Grambsch (2000) ch. 3.
     """
     out = []
-    for _, row in _estimates(ctx).iterrows():
+    for row in records(_estimates(ctx)):
         res = under_policy(ci_symmetry, ctx, row["locator"], row["hr"], row["ci_low"],
                            row["ci_high"])
         out.append(_finding(ctx, row, res))
@@ -943,7 +978,7 @@ def ci_width_bound_check(ctx: Context) -> list[Finding]:
 
     References: Therneau & Grambsch (2000) ch. 3.
     """
-    return [_finding(ctx, row, _width_result(ctx, row)) for _, row in _estimates(ctx).iterrows()]
+    return [_finding(ctx, row, _width_result(ctx, row)) for row in records(_estimates(ctx))]
 
 
 def _statement_side(statement, row) -> str | None:
@@ -1007,7 +1042,7 @@ def hr_direction_check(ctx: Context) -> list[Finding]:
     """
     out = []
     st = ctx.ledger.statements
-    for _, row in _estimates(ctx).iterrows():
+    for row in records(_estimates(ctx)):
         relevant = [] if st.empty else [
             s for _, s in st[st["variable"] == row["variable"]].iterrows()
             if _endpoint_matches(s["endpoint"], row["endpoint"]) and _statement_side(s, row)]
@@ -1331,7 +1366,7 @@ def printed_numbers(ledger: Ledger, rounding="auto") -> pd.DataFrame:
 
 def _printed_numbers(ledger: Ledger, policy) -> pd.DataFrame:
     rows = []
-    for _, row in estimates(ledger).iterrows():
+    for row in records(estimates(ledger)):
         if _missing(hr=row["hr"], l=row["ci_low"], u=row["ci_high"]) or _unparsable(
                 hr=row["hr"], l=row["ci_low"], u=row["ci_high"]):
             continue
@@ -1340,7 +1375,7 @@ def _printed_numbers(ledger: Ledger, policy) -> pd.DataFrame:
         bound, how, _src = ((None, "per-unit HR: no two-group bound", "none")
                             if kind == "continuous" else
                             variance_bound(g["n_level"], g["n_reference"], ledger.n))
-        z = z_for_level(row["ci_level"] or "95")
+        z = _z(row["ci_level"] or "95")
         H = parse_printed(row["hr"]).value
         se_min, se_max = implied_se_range(row["ci_low"], row["ci_high"], row["ci_level"] or "95",
                                           policy.rule_for(row["locator"]))

@@ -33,8 +33,18 @@ def percent_rows(ledger, prefix: str | Sequence[str] | None = None) -> pd.DataFr
     """Every printed percentage of the ledger (counts and adverse events) in one frame.
 
     Columns: ``table, row_id, line, quantity, source, locator, printed, item, count, percent,
-    denominator, population, role, variable, level``; ``count`` is an int or None.
+    denominator, population, role, variable, level``; ``count`` is an int or None. The whole
+    ledger's frame is built once per ledger; each call gets its own copy.
     """
+    memo = getattr(ledger, "memo", None)
+    full = memo(("percent_rows",), lambda: _percent_rows(ledger)) if memo \
+        else _percent_rows(ledger)
+    if prefix is None:
+        return full.copy()
+    return with_prefix(full, prefix).reset_index(drop=True).copy()
+
+
+def _percent_rows(ledger) -> pd.DataFrame:
     parts = []
     c = ledger.counts
     if len(c):
@@ -49,7 +59,6 @@ def percent_rows(ledger, prefix: str | Sequence[str] | None = None) -> pd.DataFr
     if not parts:
         return pd.DataFrame(columns=cols)
     df = pd.concat(parts, ignore_index=True)
-    df = with_prefix(df, prefix)
     df = df[df["percent"].astype(str).str.strip() != ""].reindex(columns=cols).copy()
     df["count"] = pd.Series([parse_int(v) for v in df["count"]], index=df.index, dtype=object)
     df["denominator"] = pd.Series([parse_int(v) for v in df["denominator"]], index=df.index,
@@ -64,30 +73,47 @@ def rule_table(ledger, prefix: str | Sequence[str] | None = None) -> pd.DataFram
     question is whether ``count/denominator`` prints as the percentage; without, whether any
     integer count does (rows where every value is attainable are marked ``testable = False``).
     ``needs`` names the rules a row is consistent under (empty: none).
+
+    The whole ledger's table is computed once per ledger (while its tables stay the same; the
+    policy, the mixed-rounding check and the figures all read it); each call gets its own copy,
+    a ``prefix`` selecting its rows by quantity.
     """
-    df = percent_rows(ledger, prefix)
+    memo = getattr(ledger, "memo", None)
+    rows = memo(("rule_table",), lambda: _rule_records(ledger)) if memo else _rule_records(ledger)
+    if prefix is not None:
+        prefixes = (prefix,) if isinstance(prefix, str) else tuple(prefix)
+        rows = [r for r in rows if str(r["quantity"]).startswith(prefixes)]
+    cols = ["table", "row_id", "quantity", "family", "locator", "item", "printed", "count",
+            "percent", "denominator", "testable", *RULES, "needs"]
+    # built from the records each time, so that the column types are those of the rows chosen
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _rule_records(ledger) -> list[dict]:
+    df = percent_rows(ledger)
     records = []
-    for _, r in df.iterrows():
-        n, k, x = r["denominator"], r["count"], r["percent"]
+    cols_in = ["table", "row_id", "quantity", "locator", "item", "printed", "count", "percent",
+               "denominator"]
+    for tab, rid, qty, loc, item, printed, k, x, n in zip(*(df[c].tolist() for c in cols_in)):
         if k is not None:
             ok, testable = rules_for(k, n, x), True
         else:
             testable = grim_testable(x, n)
             ok = tuple(rule for rule in RULES if counts_giving(x, n, rule))
-        records.append({"table": r["table"], "row_id": r["row_id"], "quantity": r["quantity"],
-                        "family": locator_family(r["locator"]), "locator": r["locator"],
-                        "item": r["item"], "printed": r["printed"],
+        records.append({"table": tab, "row_id": rid, "quantity": qty,
+                        "family": locator_family(loc), "locator": loc,
+                        "item": item, "printed": printed,
                         "count": k, "percent": x, "denominator": n, "testable": testable,
                         **{rule: rule in ok for rule in RULES},
                         "needs": ", ".join(ok) if ok else "none"})
-    cols = ["table", "row_id", "quantity", "family", "locator", "item", "printed", "count",
-            "percent", "denominator", "testable", *RULES, "needs"]
-    return pd.DataFrame(records, columns=cols)
+    return records
 
 
 def _infer(table: pd.DataFrame) -> str:
     t = table[table["testable"].astype(bool)] if len(table) else table
-    return infer_rule([[r for r in RULES if row[r]] for _, row in t.iterrows()])
+    flags = [t[r].tolist() for r in RULES]
+    return infer_rule([[r for r, f in zip(RULES, fs) if f] for fs in zip(*flags)]
+                      if flags and len(t) else [])
 
 
 def prevailing_rule(ledger) -> str:

@@ -105,6 +105,11 @@ def _read(path: Path, shown: str, problems: _Problems) -> pd.DataFrame | None:
         return None
     first = text.split("\n", 1)[0]
     sep = _detect_separator(first)
+    fast = _read_plain(text, sep)
+    if fast is not None:
+        fast.attrs["file"] = shown
+        fast.attrs["separator"] = _SEPARATORS[sep]
+        return fast
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -152,6 +157,36 @@ def _read(path: Path, shown: str, problems: _Problems) -> pd.DataFrame | None:
     if lines != list(range(2, len(lines) + 2)):   # blank lines or quoted line breaks
         df.attrs["lines"] = np.asarray(lines, dtype=np.int64)
     return df
+
+
+def _read_plain(text: str, sep: str) -> pd.DataFrame | None:
+    """The fast path of :func:`_read`: a file with nothing the careful reader treats specially
+    (no quote, carriage return or NUL; no blank or separator-only line; every line as wide as the
+    header; header names present and distinct; an ``id`` column unless comma-separated) is read
+    by pandas' C parser as text, giving the frame the careful reader gives. None for any other
+    file: the careful reader then reads it and names every problem (file, line, field)."""
+    if '"' in text or "\r" in text or "\x00" in text:
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) < 2:
+        return None
+    header = [c.strip() for c in lines[0].split(sep)]
+    width = len(header)
+    if "" in header or len(set(header)) != width or (sep != "," and "id" not in header):
+        return None
+    seps = width - 1
+    for line in lines[1:]:
+        if line.count(sep) != seps or not line.strip() or not line.strip(sep):
+            return None
+    df = pd.read_csv(io.StringIO(text), sep=sep, header=None, skiprows=1, names=list(range(width)),
+                     dtype=str, keep_default_na=False, na_filter=False, quoting=csv.QUOTE_NONE,
+                     skip_blank_lines=False, engine="c")
+    if len(df) != len(lines) - 1:
+        return None
+    df.columns = header
+    return df.astype(object) if any(dt != object for dt in df.dtypes) else df
 
 
 def read_ipd_csv(path: str | Path) -> pd.DataFrame:

@@ -18,3 +18,12 @@ def with_prefix(df: pd.DataFrame, prefix: str | Sequence[str] | None) -> pd.Data
         return df
     prefixes = (prefix,) if isinstance(prefix, str) else tuple(prefix)
     return df[df["quantity"].astype(str).str.startswith(prefixes)]
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """The rows of ``df`` as dicts of plain values (column -> value), in order: what a per-row
+    loop should iterate over instead of ``DataFrame.iterrows`` (which builds a Series per row,
+    about a hundred times slower on a large ledger)."""
+    cols = list(df.columns)
+    return [dict(zip(cols, vals)) for vals in zip(*(df[c].tolist() for c in cols))] \
+        if cols else [{} for _ in range(len(df))]
