@@ -265,26 +265,32 @@ def level_sums(table: pd.DataFrame, title: str = "Levels of each variable agains
     if t.empty:
         return empty(title)
     labels = [f"{v} ({fam})" for v, fam in zip(t["variable"], t["family"])]
-    fig = go.Figure()
     names = list(dict.fromkeys(lv for levels in t["levels"] for lv in levels))
     colour_of = {lv: SERIES[j % len(SERIES)] for j, lv in enumerate(names)}
-    for i, r in t.iterrows():
-        for lv, k in zip(r["levels"], r["counts"]):
-            fig.add_trace(go.Bar(y=[labels[i]], x=[k], orientation="h", name=lv,
-                                 marker=dict(color=colour_of[lv], line=dict(color="white", width=1)),
-                                 showlegend=False, text=[lv], textposition="inside",
-                                 insidetextanchor="middle",
-                                 hovertemplate=f"{lv}: {k}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=[r["denominator"]], y=[labels[i]], mode="markers",
-                                 marker=dict(symbol="line-ns-open", size=22, color="black",
-                                             line=dict(width=3)),
-                                 name="denominator", showlegend=i == 0,
-                                 hovertemplate=f"denominator {r['denominator']}; "
-                                               f"sum {r['sum']}<extra></extra>"))
-        if r["sum"] != r["denominator"]:
-            fig.add_annotation(x=max(r["sum"], r["denominator"]), y=labels[i], xanchor="left",
-                               text=f"  sum {r['sum']} vs {r['denominator']}", showarrow=False,
-                               font=dict(size=10))
+    # one bar trace per level name and one marker trace for the denominators, each built from
+    # lists (adding a trace per bar makes the figure quadratic in the number of rows)
+    bars: dict[str, tuple[list, list]] = {lv: ([], []) for lv in names}
+    notes = []
+    for label, levels, counts, total, den in zip(labels, t["levels"], t["counts"], t["sum"],
+                                                 t["denominator"]):
+        for lv, k in zip(levels, counts):
+            bars[lv][0].append(label)
+            bars[lv][1].append(k)
+        if total != den:
+            notes.append(dict(x=max(total, den), y=label, xanchor="left", showarrow=False,
+                              text=f"  sum {total} vs {den}", font=dict(size=10)))
+    fig = go.Figure()
+    for lv, (ys, xs) in bars.items():
+        fig.add_trace(go.Bar(y=ys, x=xs, orientation="h", name=lv, showlegend=False,
+                             marker=dict(color=colour_of[lv], line=dict(color="white", width=1)),
+                             text=[lv] * len(xs), textposition="inside", insidetextanchor="middle",
+                             hovertemplate=f"{lv}: %{{x}}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=list(t["denominator"]), y=labels, mode="markers", name="denominator",
+                             marker=dict(symbol="line-ns-open", size=22, color="black",
+                                         line=dict(width=3)),
+                             customdata=list(t["sum"]),
+                             hovertemplate="denominator %{x}; sum %{customdata}<extra></extra>"))
+    fig.update_layout(annotations=notes)
     fig.update_layout(barmode="stack", uniformtext=dict(minsize=8, mode="hide"))
     return layout(fig, title, "look for bars that stop short of, or run past, the black tick",
                   height=200 + 40 * len(t), xaxis_title="patients")
