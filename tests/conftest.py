@@ -40,3 +40,19 @@ def edit_cell(csv_path: Path, row_id: str, column: str, value: str) -> int:
         w.writeheader()
         w.writerows(rows)
     return line
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """Fail the test if the runner starts a worker (and so a kernel)."""
+    from helpers.run import runner
+
+    started = []
+
+    class Refuse:
+        def __init__(self, nb, *a, **k):
+            started.append(nb)
+            raise AssertionError(f"a worker was started for {nb}")
+
+    monkeypatch.setattr(runner, "_Worker", Refuse)
+    return started

@@ -42,20 +42,6 @@ ALL_ANALYSIS = ",".join(str(REPO / "notebooks" / f) for f in (
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def no_kernel(monkeypatch):
-    """Fail the test if the runner starts a worker (and so a kernel)."""
-    started = []
-
-    class Refuse:
-        def __init__(self, nb, *a, **k):
-            started.append(nb)
-            raise AssertionError(f"a worker was started for {nb}")
-
-    monkeypatch.setattr(runner, "_Worker", Refuse)
-    return started
-
-
-@pytest.fixture
 def tiny_ledgers(tmp_path, monkeypatch):
     """A writable copy of the tiny ledger as the runner's ledger root: (study_dir, output_root)."""
     root = tmp_path / "published"

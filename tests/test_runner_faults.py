@@ -49,20 +49,6 @@ def tiny_env(monkeypatch, tmp_path):
     return tmp_path / "outputs"
 
 
-@pytest.fixture
-def no_kernel(monkeypatch):
-    """Fail the test if the runner starts a worker (and so a kernel)."""
-    started = []
-
-    class Refuse:
-        def __init__(self, nb, *a, **k):
-            started.append(nb)
-            raise AssertionError(f"a worker was started for {nb}")
-
-    monkeypatch.setattr(runner, "_Worker", Refuse)
-    return started
-
-
 def tree(path: Path) -> dict[str, bytes]:
     """Every file under ``path`` with its content (a snapshot to compare)."""
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
