@@ -61,7 +61,7 @@ def rate_ci_table(ledger: Ledger, rule: str, level: float = 0.95,
         ``n``, ``ci_low``, ``ci_high`` (None where no count gives the percentage).
     """
     recs = []
-    for _, r in percent_rows(ledger, prefix).iterrows():
+    for r in percent_rows(ledger, prefix).to_dict("records"):
         n = r["denominator"]
         k, how = (None, "no denominator") if not n else count_for(r["percent"], n, rule,
                                                                     r["count"])

@@ -332,7 +332,7 @@ class Recomputed:
     area: str
     check: str
     item: str
-    row: pd.Series = field(repr=False)
+    row: "dict | pd.Series" = field(repr=False)   # the ledger row (a record)
     fields: list[Field] = field(default_factory=list)
     what: str = ""
     untestable: str = ""
@@ -383,7 +383,9 @@ def recompute_baseline(ledger, ipd, counts: pd.DataFrame, summaries: pd.DataFram
     check, area = "baseline_matches_ipd", "baseline"
     out: list[Recomputed] = []
     rows = counts[counts["quantity"].astype(str).str.startswith("baseline.")] if len(counts) else counts
-    for _, row in rows.iterrows():
+    levels_of = ({var: r["level"].unique().tolist()
+                  for var, r in rows.groupby("variable", sort=False)} if len(rows) else {})
+    for row in rows.to_dict("records"):
         item_name = f"{row['variable']}: {row['level']}"
         if row["role"] != "level":
             out.append(_untestable(area, check, item_name, row,
@@ -395,7 +397,7 @@ def recompute_baseline(ledger, ipd, counts: pd.DataFrame, summaries: pd.DataFram
             out.append(_untestable(area, check, item_name, row,
                                    why if mask is None else f"no column for '{row['variable']}'"))
             continue
-        levels = rows[rows["variable"] == row["variable"]]["level"].unique().tolist()
+        levels = levels_of[row["variable"]]
         lv = level_series(ipd, item, row["variable"], levels=levels)[mask]
         if not lv.isin(levels).any():
             common = [v for v in sorted_levels(lv) if not is_small((lv == v).sum(), min_cell)]
@@ -413,7 +415,7 @@ def recompute_baseline(ledger, ipd, counts: pd.DataFrame, summaries: pd.DataFram
         rec.add("%", row["percent"], _share(count, n),
                 hidden=_count_hidden(count, min_cell) or _summary_hidden(n, min_cell))
         out.append(rec)
-    for _, row in summaries.iterrows():
+    for row in summaries.to_dict("records"):
         item_name = f"{row['variable']} ({row['statistic']})"
         item = resolve_variable(row["variable"], covariates, ipd)
         mask, why = pop.mask(row["population"])
@@ -872,15 +874,13 @@ def _baseline_plan(ipd: pd.DataFrame, ledger=None, covariates: dict | None = Non
         counts = ledger.counts
         if not counts.empty:
             rows = counts[counts["quantity"].str.startswith("baseline.") & (counts["role"] == "level")]
-            for var in rows["variable"].unique():
-                r = rows[rows["variable"] == var]
+            for var, r in rows.groupby("variable", sort=False):
                 plan.append((var, "categorical", resolve_variable(var, covariates, ipd),
                              r["level"].unique().tolist(), "n_percent", _decimals(r["percent"])))
         summ = ledger.summaries
         if not summ.empty:
             rows = summ[summ["quantity"].str.startswith("baseline.")]
-            for var in rows["variable"].unique():
-                r = rows[rows["variable"] == var]
+            for var, r in rows.groupby("variable", sort=False):
                 plan.append((var, "continuous", resolve_variable(var, covariates, ipd), None,
                              r["statistic"].iloc[0], _decimals(r["center"])))
         return plan, covariates
@@ -976,15 +976,30 @@ def baseline_tableone(ipd: pd.DataFrame, ledger=None, covariates: dict | None = 
     return table, plan
 
 
-def _tableone_cell(table, variable: str, level: str = "") -> str:
-    t = table.tableone
-    col = [c for c in t.columns if (c[-1] if isinstance(c, tuple) else c) == "Overall"]
-    if not col:
-        return ""
-    for (label, lvl), value in t[col[0]].items():
-        if str(label).startswith(f"{variable}, ") and (level == "" or str(lvl) == str(level)):
-            return str(value).strip()
-    return ""
+class _TableOneCells:
+    """The ``Overall`` cells of a ``tableone.TableOne``, looked up by variable and level (the
+    table is read once; a lookup is a dictionary access)."""
+
+    def __init__(self, table):
+        self.first: dict[str, str] = {}
+        self.cells: dict[tuple[str, str], str] = {}
+        t = table.tableone if table is not None else None
+        col = [] if t is None else [c for c in t.columns
+                                    if (c[-1] if isinstance(c, tuple) else c) == "Overall"]
+        if not col:
+            return
+        for (label, lvl), value in t[col[0]].items():
+            var = str(label).rsplit(", ", 1)[0] if ", " in str(label) else None
+            if var is None:
+                continue
+            text = str(value).strip()
+            self.first.setdefault(var, text)
+            self.cells.setdefault((var, str(lvl)), text)
+
+    def __call__(self, variable: str, level: str = "") -> str:
+        if level == "":
+            return self.first.get(variable, "")
+        return self.cells.get((variable, str(level)), "")
 
 
 def patient_baseline_table(ipd: pd.DataFrame, ledger=None, covariates: dict | None = None,
@@ -997,6 +1012,7 @@ def patient_baseline_table(ipd: pd.DataFrame, ledger=None, covariates: dict | No
     the tableone rows of every covariate. Aggregates only, small cells suppressed.
     """
     table, plan = baseline_tableone(ipd, ledger, covariates, min_cell)
+    cells = _TableOneCells(table)
     rows = []
     if ledger is None:
         if table is None:
@@ -1007,22 +1023,22 @@ def patient_baseline_table(ipd: pd.DataFrame, ledger=None, covariates: dict | No
                                                  if str(i[0]).startswith(f"{var}, ")]].index:
                     shown = "Missing" if str(level[1]) in ("None", "nan") else level[1]
                     rows.append({"variable": var, "level": shown, "statistic": "n_percent",
-                                 "ipd": _tableone_cell(table, var, level[1]),
+                                 "ipd": cells(var, level[1]),
                                  "ipd_n": show_count(len(ipd), min_cell), "column": item["column"]})
             else:
                 x = pd.to_numeric(ipd[str(item["column"])], errors="coerce")
                 rows.append({"variable": var, "level": "", "statistic": stat,
-                             "ipd": _tableone_cell(table, var),
+                             "ipd": cells(var),
                              "ipd_n": show_count(int(x.notna().sum()), min_cell),
                              "column": item["column"]})
         return pd.DataFrame(rows).reindex(columns=BASELINE_COLUMNS).fillna("")
     by_var = {p[0]: p for p in plan}
     counts = ledger.counts
     if not counts.empty:
-        for _, r in counts[counts["quantity"].str.startswith("baseline.")].iterrows():
+        for r in counts[counts["quantity"].str.startswith("baseline.")].to_dict("records"):
             var, kind, item, levels, stat, dec = by_var.get(r["variable"],
                                                             (r["variable"], "", None, None, "", 1))
-            cell = _tableone_cell(table, var, r["level"]) if (table is not None and item) else ""
+            cell = cells(var, r["level"]) if (table is not None and item) else ""
             rows.append({"row_id": r["row_id"], "variable": var, "level": r["level"],
                          "statistic": "n_percent", "printed": r["printed"], "ipd": cell,
                          "ipd_n": show_count(len(ipd), min_cell) if item else "",
@@ -1030,10 +1046,10 @@ def patient_baseline_table(ipd: pd.DataFrame, ledger=None, covariates: dict | No
                          "locator": r["locator"], "source": r["source"]})
     summ = ledger.summaries
     if not summ.empty:
-        for _, r in summ[summ["quantity"].str.startswith("baseline.")].iterrows():
+        for r in summ[summ["quantity"].str.startswith("baseline.")].to_dict("records"):
             var, kind, item, levels, stat, dec = by_var.get(r["variable"],
                                                             (r["variable"], "", None, None, "", 1))
-            cell = _tableone_cell(table, var) if (table is not None and item) else ""
+            cell = cells(var) if (table is not None and item) else ""
             n = (show_count(int(pd.to_numeric(ipd[str(item["column"])], errors="coerce")
                                 .notna().sum()), min_cell) if item else "")
             rows.append({"row_id": r["row_id"], "variable": var, "level": "",

@@ -17,7 +17,7 @@ Strength, weight and severity follow the rules of :mod:`helpers.core.evidence`.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -33,6 +33,10 @@ __all__ = ["ASSUMPTIONS", "CATEGORIES", "COLUMNS", "FLAGGED", "SEVERITIES", "SEV
 COLUMNS = ("study", "area", "family", "check", "item", "verdict", "severity", "strength", "weight",
            "category", "assumptions", "items", "locators", "printed", "expected", "explanation",
            "quantity", "notebook", "section")
+
+
+_DERIVED = ("severity", "strength", "weight")   # properties of a Finding, not fields
+_JOINED = ("locators", "assumptions", "items")
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,13 @@ class Finding:
         return replace(self, **changes)
 
     def as_row(self) -> dict:
-        row = asdict(self)
-        for name in ("locators", "assumptions", "items"):
-            row[name] = "; ".join(getattr(self, name))
-        row["severity"] = self.severity
-        row["strength"] = self.strength
-        row["weight"] = self.weight
+        """The finding as one row of :data:`COLUMNS` (tuples joined with "; ")."""
+        strength, weight = self.strength, self.weight
+        row = {c: getattr(self, c) for c in COLUMNS if c not in _DERIVED}
+        for name in _JOINED:
+            row[name] = "; ".join(row[name])
+        row["strength"], row["weight"] = strength, weight
+        row["severity"] = severity_for(self.verdict, self.category, strength, weight)
         return {c: row[c] for c in COLUMNS}
 
 
@@ -200,6 +205,7 @@ class FindingsLog:
     notebook: str
     findings: list[Finding] = field(default_factory=list)
     runs: list[dict] = field(default_factory=list)
+    _frame: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def add(self, findings: Finding | Iterable[Finding], section: str = "") -> pd.DataFrame:
         """Record findings (tagging them with this notebook and ``section``); return them as a table."""
@@ -213,7 +219,11 @@ class FindingsLog:
             self.runs.append({**run, "notebook": self.notebook, "section": section})
 
     def frame(self) -> pd.DataFrame:
-        return findings_frame(self.findings)
+        """Every finding so far, ranked (built once per state of the log; a copy each call)."""
+        key = (len(self.findings), id(self.findings[-1]) if self.findings else None)
+        if not self._frame or self._frame[0] != key:
+            self._frame = (key, findings_frame(self.findings))
+        return self._frame[1].copy()
 
     def runs_frame(self) -> pd.DataFrame:
         cols = ["notebook", "section", "family", "check", "status", "findings", "reason"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable, Sequence
@@ -154,7 +155,17 @@ def prints_as(numerator: int, denominator: int, text: str | PrintedNumber, rule:
 
 def rules_for(numerator: int, denominator: int, text: str | PrintedNumber,
               scale: int = 100) -> tuple[str, ...]:
-    """The rules under which ``scale * numerator / denominator`` prints as ``text``."""
+    """The rules under which ``scale * numerator / denominator`` prints as ``text``.
+
+    Memoised: a large ledger asks the same question (the same count, n and text) many times."""
+    try:
+        return _rules_for(numerator, denominator, text, scale)
+    except TypeError:                       # an unhashable argument: compute without the cache
+        return _rules_for.__wrapped__(numerator, denominator, text, scale)
+
+
+@lru_cache(maxsize=1 << 16)
+def _rules_for(numerator, denominator, text, scale) -> tuple[str, ...]:
     return tuple(r for r in RULES if prints_as(numerator, denominator, text, r, scale))
 
 

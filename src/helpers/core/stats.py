@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from numbers import Integral
 
 from statsmodels.stats.proportion import proportion_confint
@@ -64,6 +65,11 @@ def clopper_pearson(k, n, level: float = 0.95) -> tuple[float, float]:
         raise ValueError(f"count {k} and n {n} do not make a proportion")
     if not (isinstance(level, (int, float)) and 0 < level < 1) or math.isnan(level):
         raise ValueError(f"confidence level {level} is not in (0, 1)")
+    return _clopper_pearson(k, n, float(level))
+
+
+@lru_cache(maxsize=1 << 16)
+def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
     lo, hi = proportion_confint(k, n, alpha=1 - level, method="beta")
     lo = 0.0 if k == 0 else float(lo)
     hi = 1.0 if k == n else float(hi)
