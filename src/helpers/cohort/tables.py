@@ -40,6 +40,7 @@ from ..core.stats import clopper_pearson
 from ..core.rounding import RULES, exact, format_exact, interval
 from ..core.text import slug
 from ..core.units import DAYS_PER_UNIT
+from ..ledger.select import records
 from .disclosure import (MIN_CELL, coarsen, cut_at_risk, default_grid, is_small, show_count,
                          small_text, suppression_note, suppress_rates, too_few)
 from .ipd import AE_PREFIX, RESPONSES
@@ -562,6 +563,14 @@ def _cox_for(ipd, covariates, model, endpoint, variables, references, alpha):
                              alpha=alpha)
 
 
+def _some(names: list[str], shown: int = 5) -> str:
+    """``a, b, c`` -- or the first ``shown`` names and how many more (a model of thousands of
+    variables does not repeat them all in each of its findings)."""
+    if len(names) <= shown + 1:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown:,} more"
+
+
 def recompute_cox(ledger, ipd, rows: pd.DataFrame, *, covariates: dict | None = None,
                   min_cell: int = MIN_CELL, **_) -> list[Recomputed]:
     """Hazard ratios, CIs and p (``estimate`` rows) against Cox models refitted on the data: one
@@ -579,11 +588,10 @@ def recompute_cox(ledger, ipd, rows: pd.DataFrame, *, covariates: dict | None = 
     for (model, ep), block in estimates.groupby(["model", "endpoint"], sort=False):
         in_model = hr[(hr["model"] == model) & (hr["endpoint"] == ep)
                       & hr["role"].isin(["estimate", "reference"])]
-        references = {r["variable"]: r["reference"] for _, r in in_model.iterrows()
-                      if r["reference"]}
-        missing = [v for v in in_model["variable"].unique() if v not in specs
-                   or str(specs[v]["column"]) not in ipd.columns]
-        groups = ([(v, block[block["variable"] == v]) for v in block["variable"].unique()]
+        references = {v: ref for v, ref in zip(in_model["variable"], in_model["reference"]) if ref}
+        missing = {v for v in in_model["variable"].unique() if v not in specs
+                   or str(specs[v]["column"]) not in ipd.columns}
+        groups = (list(block.groupby("variable", sort=False))
                   if model == "univariable" else [(None, block)])
         for var, grp in groups:
             variables = [var] if var is not None else list(in_model["variable"].unique())
@@ -591,8 +599,8 @@ def recompute_cox(ledger, ipd, rows: pd.DataFrame, *, covariates: dict | None = 
             if not has_endpoint(ipd, ep, covariates):
                 why = f"the data have no {ep} columns"
             elif any(v in missing for v in variables):
-                gone = ", ".join(v for v in variables if v in missing)
-                why = f"covariates.yaml maps no patient column for {gone}"
+                why = ("covariates.yaml maps no patient column for "
+                       + _some([v for v in variables if v in missing]))
             fitted = None
             if why is None:
                 level = float(grp.iloc[0]["ci_level"]) if grp.iloc[0]["ci_level"] else 95.0
@@ -603,7 +611,7 @@ def recompute_cox(ledger, ipd, rows: pd.DataFrame, *, covariates: dict | None = 
                                       1 - level / 100)
                 except Exception as exc:  # noqa: BLE001 -- a model the data cannot fit
                     why = f"the Cox model could not be fitted ({type(exc).__name__}: {exc})"
-            for _, row in grp.iterrows():
+            for row in records(grp):
                 continuous = (row["variable"] in specs
                               and covariate_kind(specs[row["variable"]]) == "continuous")
                 item_name = (f"{model} {ep}: {row['variable']} ({row['level']})" if continuous else
@@ -623,7 +631,7 @@ def recompute_cox(ledger, ipd, rows: pd.DataFrame, *, covariates: dict | None = 
                                             [int(h["n_level"]), int(h["n_reference"])])
                 few = _summary_hidden(min(groups_n), min_cell)
                 rec = Recomputed(area, check, item_name, row,
-                                 what=f"{model} Cox model ({', '.join(variables)}) on "
+                                 what=f"{model} Cox model ({_some(variables)}) on "
                                       f"{show_count(h['n'], min_cell)} patients with "
                                       f"{show_count(h['events'], min_cell)} events")
                 rec.add("HR", row["hr"], h["hr"], hidden=few)

@@ -9,12 +9,20 @@ names (``data/published/README.md``): ``>=`` (or ``≥``) becomes ``ge``, ``<=``
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def slug(text) -> str:
     """Lower-case slug of ``text``: ``>=`` -> ``ge``, ``<=`` -> ``le``, ``<`` -> ``lt``, anything
     else that is not a letter or digit -> ``_`` (leading and trailing ``_`` removed)."""
-    t = str(text).strip().lower()
+    return _slug(str(text))
+
+
+@lru_cache(maxsize=1 << 17)
+def _slug(text: str) -> str:
+    t = text.strip().lower()
     t = t.replace(">=", "ge").replace("≥", "ge").replace("<=", "le").replace("≤", "le")
     t = t.replace("<", "lt")
-    return re.sub(r"[^a-z0-9]+", "_", t).strip("_")
+    return _NOT_ALNUM.sub("_", t).strip("_")

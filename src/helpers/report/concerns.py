@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 import pandas as pd
@@ -43,6 +44,7 @@ import pandas as pd
 from ..core.evidence import (ASSUMPTIONS, FLAGGED, SEVERITY_RANK, STRENGTH_RANK, WEIGHTS,
                              strength_of, weight_of)
 from ..core.findings import COLUMNS, Finding, findings_frame
+from ..ledger.select import records
 
 WEIGHT_RANK = {w: i for i, w in enumerate(WEIGHTS)}
 VERDICT_STRENGTH = {"impossible": 0, "inconsistent": 1, "implausible": 2}
@@ -236,6 +238,7 @@ def items_of(df: pd.DataFrame) -> list[tuple[str, ...]]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)
 def place_of(locator: str) -> str:
     """Where a locator points, coarsely: ``Table 3 / Age`` -> ``Table 3``, ``Results 3.2 ¶1`` ->
     ``Results``."""
@@ -290,7 +293,7 @@ def quantity_labels(ledger) -> dict[str, str]:
         for fields in _LABEL_FIELDS:
             if not set(fields) <= set(df.columns):
                 continue
-            for _, r in df.iterrows():
+            for r in records(df):
                 q = str(r["quantity"])
                 vals = [str(r[f]).strip() for f in fields if str(r[f]).strip()]
                 if q in labels or not vals:
@@ -319,6 +322,7 @@ class Plain:
                 if df is not None and "row_id" in getattr(df, "columns", ()):
                     ids |= set(df["row_id"].astype(str))
         self.ids = {i for i in ids if ("." in i or "_" in i)}
+        self._memo: dict[str, str] = {}
 
     def label(self, quantity: str) -> str:
         q = str(quantity)
@@ -330,7 +334,13 @@ class Plain:
         return words[:1].upper() + words[1:]
 
     def __call__(self, text) -> str:
-        text = " ".join(str(text).split())
+        key = str(text)
+        if key not in self._memo:
+            self._memo[key] = self._plain(key)
+        return self._memo[key]
+
+    def _plain(self, text: str) -> str:
+        text = " ".join(text.split())
         text = re.sub(r"\s*\[(" + _KEY + r")(?:,\s*" + _KEY + r")*\]", "", text)
         text = re.sub(r"\b(?:from|in|see)\s+" + _FILE.pattern, "", text)
         text = _FILE.sub("", text)
@@ -497,7 +507,7 @@ def _exemplar(df: pd.DataFrame, lines: list[Line], plain: Plain, max_rows: int,
     evidence: no column is added."""
     headers = {ln.check: EXEMPLAR_HEADERS.get(ln.check, ln.words) for ln in lines}
     rows, order = {}, []
-    for _, f in df.iterrows():
+    for f in records(df):
         key = plain(f["item"]) or plain.label(f["quantity"])
         if key not in rows:
             rows[key] = {"item": key, "printed": ""}
@@ -561,7 +571,7 @@ def group_concerns(findings, ledger=None, *, meta: dict | None = None,
         return []
     flagged["problem"] = [problem_of(fam, cat, v) for fam, cat, v in
                           zip(flagged["family"], flagged["category"], flagged["verdict"])]
-    flagged["object"] = [object_of(p, r) for p, (_, r) in zip(flagged["problem"], flagged.iterrows())]
+    flagged["object"] = [object_of(p, r) for p, r in zip(flagged["problem"], records(flagged))]
     flagged = flagged.assign(_s=flagged["severity"].map(SEVERITY_RANK).fillna(9),
                              _t=flagged["strength"].map(STRENGTH_RANK).fillna(9),
                              _v=flagged["verdict"].map(VERDICT_STRENGTH).fillna(9))

@@ -15,7 +15,11 @@ Rules every figure follows:
   vermillion, grey), each verdict with its own marker shape too, so no figure needs red against
   green;
 * **legends beside the plot** (right of the axes, never over them);
-* **a title that says what to look for** (second line of the title).
+* **a title that says what to look for** (second line of the title);
+* **bounded**: a figure with one row per printed item draws at most :data:`MAX_ITEMS` rows, the
+  most notable first (flagged verdicts, then the largest departures), and its title says how many
+  of how many it draws; the findings tables and files list every item. A very large ledger then
+  gives a readable figure of a fixed size, not one row per item.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ SERIES = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "reddish_purp
 NEUTRAL = "#444444"
 BAND = "#D9D9D9"
 
+
+MAX_ITEMS = 150   # rows a per-item figure draws at most (the most notable; see notable_rows)
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 FIGURE_CONFIG = {"responsive": True, "displaylogo": False}
@@ -148,6 +154,54 @@ class _Verdicts:
         return self.by_quantity.get(quantity, "no finding")
 
 
+def notable_rows(t: pd.DataFrame, keys: list, *, limit: int | None = None,
+                 what: str = "rows", why: str = "") -> tuple[pd.DataFrame, str]:
+    """The rows a bounded figure draws, and the sentence saying so.
+
+    Parameters
+    ----------
+    t : DataFrame
+        One row per item the figure would draw.
+    keys : list of array-like
+        Sort keys, most important first, each as long as ``t``; smaller is more notable (e.g.
+        the verdict's rank, then minus the size of a departure).
+    limit : int, optional
+        Rows kept (default :data:`MAX_ITEMS`).
+    what, why : str
+        What a row is and how the kept ones were chosen, for the sentence.
+
+    Returns
+    -------
+    (DataFrame, str)
+        ``t`` itself and "" when it has at most ``limit`` rows; else the ``limit`` most notable
+        rows in their original order and a sentence "drawing the 150 most notable of 25,000 ...".
+
+    Example
+    -------
+    >>> t = pd.DataFrame({"x": [0.1, 5.0, -3.0, 0.2]})
+    >>> kept, note = notable_rows(t, [-t["x"].abs()], limit=2, what="percentages")
+    >>> list(kept["x"]), note
+    ([5.0, -3.0], 'drawing the 2 most notable of 4 percentages; the findings list every one')
+    """
+    limit = MAX_ITEMS if limit is None else int(limit)
+    if len(t) <= limit:
+        return t, ""
+    order = np.lexsort([np.asarray(k) for k in reversed(keys)] or [np.arange(len(t))])
+    keep = np.sort(order[:limit])
+    note = (f"drawing the {limit:,} most notable of {len(t):,} {what}"
+            + (f" ({why})" if why else "") + "; the findings list every one")
+    return t.iloc[keep].reset_index(drop=True), note
+
+
+def _with_note(look_for: str, note: str) -> str:
+    return f"{look_for}; {note}" if note else look_for
+
+
+def _verdict_rank(verdicts) -> np.ndarray:
+    return np.array([VERDICT_ORDER.index(v) if v in VERDICT_ORDER else len(VERDICT_ORDER)
+                     for v in verdicts])
+
+
 def _by_verdict(t: pd.DataFrame):
     present = [v for v in VERDICT_ORDER if v in set(t["verdict"])]
     return [(v, t[t["verdict"] == v]) for v in present]
@@ -197,7 +251,10 @@ def percent_deviation(table: pd.DataFrame, title: str = "Printed percentage minu
     verdicts of the findings."""
     if table.empty:
         return empty(title)
-    t = table.sort_values(["deviation_units", "item"], kind="mergesort").reset_index(drop=True)
+    t, note = notable_rows(table.reset_index(drop=True),
+                           [_verdict_rank(table["verdict"]), -table["deviation_units"].abs()],
+                           what="printed percentages", why="flagged first, then the farthest")
+    t = t.sort_values(["deviation_units", "item"], kind="mergesort").reset_index(drop=True)
     off = t["deviation_units"].abs() > limit
     t["x"] = t["deviation_units"].clip(-limit, limit)
     t["label"] = [f"{i}  ({loc})" + (f"  [{d:+.1f} units]" if o else "")
@@ -223,8 +280,8 @@ def percent_deviation(table: pd.DataFrame, title: str = "Printed percentage minu
                           "<extra></extra>"))
     fig.update_yaxes(categoryorder="array", categoryarray=list(t["label"]))
     fig.update_xaxes(range=[-limit - 0.3, limit + 0.3])
-    return layout(fig, title, "look for points outside both shaded windows: no rounding rule "
-                  "turns count/n into the printed value",
+    return layout(fig, title, _with_note("look for points outside both shaded windows: no "
+                                         "rounding rule turns count/n into the printed value", note),
                   height=max(350, 18 * len(t) + 140),
                   xaxis_title="printed - count/n (units of the last printed digit)")
 
@@ -236,6 +293,8 @@ def rule_heatmap(rule_table: pd.DataFrame, title: str = "Which rounding rule eac
     t = rule_table[rule_table["testable"].astype(bool)].reset_index(drop=True)
     if t.empty:
         return empty(title)
+    t, note = notable_rows(t, [t[list(RULES)].astype(int).sum(axis=1)], what="printed percentages",
+                           why="those the fewest rules fit")
     labels = [f"{i} = {p}%  ({fam})" for i, p, fam in zip(t["item"], t["percent"], t["family"])]
     z = t[list(RULES)].astype(int).to_numpy()
     x = [r.replace("_", "-") for r in RULES]
@@ -252,8 +311,9 @@ def rule_heatmap(rule_table: pd.DataFrame, title: str = "Which rounding rule eac
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="fits",
                              marker=dict(symbol="square", size=12, color=OKABE_ITO["blue"])))
     fig.update_yaxes(autorange="reversed")
-    return layout(fig, title, "look for rows no rule fits (crosses everywhere) and places whose "
-                  "rows need different rules", height=max(350, 16 * len(t) + 140))
+    return layout(fig, title, _with_note("look for rows no rule fits (crosses everywhere) and "
+                                         "places whose rows need different rules", note),
+                  height=max(350, 16 * len(t) + 140))
 
 
 def level_sums(table: pd.DataFrame, title: str = "Levels of each variable against their "
@@ -264,6 +324,9 @@ def level_sums(table: pd.DataFrame, title: str = "Levels of each variable agains
     t = table.dropna(subset=["sum"]).reset_index(drop=True) if len(table) else table
     if t.empty:
         return empty(title)
+    gap = (pd.to_numeric(t["sum"], errors="coerce") - pd.to_numeric(t["denominator"], errors="coerce"))
+    t, note = notable_rows(t, [-gap.abs().fillna(0)], what="variables",
+                           why="the largest gaps between sum and denominator")
     labels = [f"{v} ({fam})" for v, fam in zip(t["variable"], t["family"])]
     names = list(dict.fromkeys(lv for levels in t["levels"] for lv in levels))
     colour_of = {lv: SERIES[j % len(SERIES)] for j, lv in enumerate(names)}
@@ -292,7 +355,8 @@ def level_sums(table: pd.DataFrame, title: str = "Levels of each variable agains
                              hovertemplate="denominator %{x}; sum %{customdata}<extra></extra>"))
     fig.update_layout(annotations=notes)
     fig.update_layout(barmode="stack", uniformtext=dict(minsize=8, mode="hide"))
-    return layout(fig, title, "look for bars that stop short of, or run past, the black tick",
+    return layout(fig, title, _with_note("look for bars that stop short of, or run past, the black "
+                                         "tick", note),
                   height=200 + 40 * len(t), xaxis_title="patients")
 
 
@@ -303,6 +367,8 @@ def grim_power(table: pd.DataFrame, title: str = "GRIM power: step between attai
     t = table.dropna(subset=["step"]).reset_index(drop=True) if len(table) else table
     if t.empty:
         return empty(title)
+    t, note = notable_rows(t, [-(t["step"].astype(float) / t["unit"].astype(float))],
+                           what="means", why="the most testable")
     labels = [f"{v} ({loc})" for v, loc in zip(t["variable"], t["locator"])]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=t["step"], y=labels, mode="markers", name="step = granularity / n",
@@ -311,7 +377,8 @@ def grim_power(table: pd.DataFrame, title: str = "GRIM power: step between attai
                              marker=dict(size=16, symbol="line-ns-open", color=OKABE_ITO["vermillion"],
                                          line=dict(width=2))))
     fig.update_xaxes(type="log")
-    return layout(fig, title, "look for dots right of the tick: only there can GRIM test the mean",
+    return layout(fig, title, _with_note("look for dots right of the tick: only there can GRIM "
+                                         "test the mean", note),
                   height=200 + 40 * len(t), xaxis_title="step (log scale)")
 
 
@@ -340,6 +407,12 @@ def appearances_plot(table: pd.DataFrame, findings: pd.DataFrame | None = None,
     t = pd.concat(pick, ignore_index=True)
     verdict_of = _Verdicts(findings, ("appearances",))
     t["verdict"] = [verdict_of(q) for q in t["quantity"]]
+    per_q = t.groupby("quantity", sort=False).agg(verdict=("verdict", "first"), lo=("x", "min"),
+                                                  hi=("x", "max")).reset_index()
+    kept, note = notable_rows(per_q, [_verdict_rank(per_q["verdict"]), -(per_q["hi"] - per_q["lo"])],
+                              what="quantities", why="flagged first, then the widest spread")
+    if note:
+        t = t[t["quantity"].isin(set(kept["quantity"]))].reset_index(drop=True)
     t["relative"] = t.groupby("quantity")["x"].transform(lambda s: s / s.iloc[0] if s.iloc[0] else s)
     fig = go.Figure()
     for verdict, g in _by_verdict(t):
@@ -348,8 +421,8 @@ def appearances_plot(table: pd.DataFrame, findings: pd.DataFrame | None = None,
                                  text=[f"{v} at {loc}" for v, loc in zip(g["value"], g["locator"])],
                                  hovertemplate="%{text}<extra></extra>"))
     fig.add_vline(x=1, line=dict(color=NEUTRAL, dash="dot", width=1))
-    return layout(fig, title, "look for rows whose points do not sit on 1: the same quantity "
-                  "printed with different values", height=max(300, 24 * t["label"].nunique() + 140),
+    return layout(fig, title, _with_note("look for rows whose points do not sit on 1: the same "
+                                         "quantity printed with different values", note), height=max(300, 24 * t["label"].nunique() + 140),
                   xaxis_title="value / value at its first appearance")
 
 
@@ -369,6 +442,10 @@ def ae_bands(ledger: Ledger, title: str = "Adverse events by grade band") -> go.
     wide = ev.pivot_table(index="event", columns="grade_band", values="n", aggfunc="first",
                           fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values().index]
+    kept, note = notable_rows(wide.reset_index(), [-wide.sum(axis=1).to_numpy()], what="events",
+                              why="the most frequent")
+    if note:
+        wide = wide.loc[list(kept["event"])]
     fig = go.Figure()
     for i, b in enumerate(wide.columns):
         fig.add_trace(go.Bar(y=list(wide.index), x=wide[b], name=f"grade {b}", orientation="h",
@@ -379,8 +456,9 @@ def ae_bands(ledger: Ledger, title: str = "Adverse events by grade band") -> go.
                       annotation_text=f"any event, grade {t['grade_band']}: {t['count']}",
                       annotation_position="top")
     fig.update_layout(barmode="stack")
-    return layout(fig, title, "look for a dashed total left of an event's bar of the same band: "
-                  "fewer patients with any event than with that one cannot be right", height=max(350, 22 * len(wide) + 160),
+    return layout(fig, title, _with_note("look for a dashed total left of an event's bar of the "
+                                         "same band: fewer patients with any event than with that "
+                                         "one cannot be right", note), height=max(350, 22 * len(wide) + 160),
                   xaxis_title="patients")
 
 
@@ -441,6 +519,7 @@ def total_bounds_plot(findings, ledger: Ledger | None = None,
     df = pd.DataFrame(recs)
     if df.empty:
         return empty(title)
+    df, note = notable_rows(df, [_verdict_rank(df["verdict"])], what="totals", why="flagged first")
     fig = go.Figure()
     for i, r in df.iterrows():
         fig.add_trace(go.Scatter(x=[r["low"], r["high"]], y=[r["total"]] * 2, mode="lines",
@@ -452,7 +531,7 @@ def total_bounds_plot(findings, ledger: Ledger | None = None,
                                  marker=_verdict_marker(verdict, 14), name=f"printed: {verdict}",
                                  text=g["explanation"],
                                  hovertemplate="printed %{x}<br>%{text}<extra></extra>"))
-    return layout(fig, title, "look for a printed total outside its grey range",
+    return layout(fig, title, _with_note("look for a printed total outside its grey range", note),
                   height=220 + 60 * len(df), xaxis_title="patients")
 
 
@@ -467,6 +546,10 @@ def ci_plot(ci_table: pd.DataFrame, alternatives: pd.DataFrame | None = None,
     t = ci_table.dropna(subset=["ci_low"]).drop_duplicates("quantity").reset_index(drop=True)
     if t.empty:
         return empty(title)
+    other = (set(alternatives["quantity"]) if alternatives is not None and len(alternatives)
+             else set())
+    t, note = notable_rows(t, [~t["quantity"].isin(other).to_numpy()], what="rates",
+                           why="those printed with another value first")
     labels = list(t["item"])
     fig = go.Figure(go.Scatter(
         x=t["percent"], y=labels, mode="markers", name="printed rate (exact CI)",
@@ -482,8 +565,8 @@ def ci_plot(ci_table: pd.DataFrame, alternatives: pd.DataFrame | None = None,
                                  name="other printed value",
                                  marker=dict(color=OKABE_ITO["vermillion"], symbol="x", size=11)))
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)
-    return layout(fig, title, "look for another printed value of the same rate (cross) outside "
-                  "its interval", height=max(350, 16 * len(t) + 140), xaxis_title="%")
+    return layout(fig, title, _with_note("look for another printed value of the same rate (cross) "
+                                         "outside its interval", note), height=max(350, 16 * len(t) + 140), xaxis_title="%")
 
 
 # ------------------------------------------------------------------------------------------
@@ -499,7 +582,10 @@ def denominator_plot(table: pd.DataFrame, n: int,
     if table.empty:
         return empty(title)
     fig = go.Figure()
-    t = table.reset_index(drop=True)
+    t, note = notable_rows(table.reset_index(drop=True),
+                           [table["stated_fits"].astype(bool).to_numpy()], what="subgroups",
+                           why="those whose stated size does not fit first")
+    t = t.copy()
     t["label"] = [f"{r['size_level']} ({', '.join(r['rates'])}%)" for _, r in t.iterrows()]
     for i, r in t.iterrows():
         fig.add_trace(go.Scatter(x=r["fitting"], y=[r["label"]] * len(r["fitting"]), mode="markers",
@@ -513,7 +599,8 @@ def denominator_plot(table: pd.DataFrame, n: int,
                                  hovertemplate="stated size %{x}<extra></extra>"))
     fig.add_vline(x=n, line_dash="dot", annotation_text=f"N = {n}")
     fig.update_xaxes(range=[0, n * 1.05])
-    return layout(fig, title, "look for a stated size (diamond or cross) away from every dot",
+    return layout(fig, title, _with_note("look for a stated size (diamond or cross) away from every "
+                                         "dot", note),
                   height=220 + 60 * len(t), xaxis_title="subgroup size")
 
 
@@ -534,6 +621,9 @@ def cutoff_plot(table: pd.DataFrame, title: str = "Cut-offs used in the Cox mode
     t = t.reset_index(drop=True)
     if t.empty:
         return empty(title)
+    z = ((t["cut"].astype(float) - t["center"].astype(float)) / t["sd"].astype(float)).abs()
+    t, note = notable_rows(t, [-z.fillna(0).to_numpy()], limit=12, what="cut-offs",
+                           why="the farthest in a tail")
     cols = min(3, len(t))
     rows = math.ceil(len(t) / cols)
     shares = [100 * float(norm.sf((r["cut"] - float(r["center"])) / float(r["sd"])))
@@ -556,8 +646,9 @@ def cutoff_plot(table: pd.DataFrame, title: str = "Cut-offs used in the Cox mode
                       row=rr + 1, col=cc + 1)
         fig.add_vline(x=r["cut"], line_dash="dash", row=rr + 1, col=cc + 1)
     fig.update_yaxes(showticklabels=False)
-    return layout(fig, title, "look for cut-offs far in a tail: few patients would lie beyond "
-                  "them, compare with the printed count of that level", height=280 * rows + 100)
+    return layout(fig, title, _with_note("look for cut-offs far in a tail: few patients would lie "
+                                         "beyond them, compare with the printed count of that "
+                                         "level", note), height=280 * rows + 100)
 
 
 def limits_plot(ledger: Ledger, title: str = "Summaries against the inclusion limits") -> go.Figure:
@@ -586,6 +677,8 @@ def limits_plot(ledger: Ledger, title: str = "Summaries against the inclusion li
     df = pd.DataFrame(recs)
     if df.empty:
         return empty(title)
+    outside = ((df["lo"] < df["limit_low"]) | (df["hi"] > df["limit_high"])).to_numpy()
+    df, note = notable_rows(df, [~outside], what="summaries", why="those reaching outside first")
     span = float(df["hi"].max() - df["lo"].min()) or 1.0
     fig = go.Figure()
     for i, r in df.iterrows():
@@ -600,8 +693,8 @@ def limits_plot(ledger: Ledger, title: str = "Summaries against the inclusion li
                                  error_x=dict(type="data", symmetric=False,
                                               array=g["hi"] - g["centre"],
                                               arrayminus=g["centre"] - g["lo"]), name=what))
-    return layout(fig, title, "look for a summary reaching outside the grey band: patients the "
-                  "inclusion rules exclude", height=200 + 50 * len(df))
+    return layout(fig, title, _with_note("look for a summary reaching outside the grey band: "
+                                         "patients the inclusion rules exclude", note), height=200 + 50 * len(df))
 
 
 # ------------------------------------------------------------------------------------------

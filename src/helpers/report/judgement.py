@@ -59,11 +59,20 @@ def known_items() -> set[str]:
 
 def domain_of(item: str) -> int | None:
     """The INSPECT-SR domain of an item id (``"4.9"`` -> 4, ``"R:authorship"`` -> 2)."""
+    return _domains().get(item)
+
+
+@lru_cache(maxsize=1)
+def _domains() -> dict[str, int]:
+    """Item id -> INSPECT-SR domain, read once (a REAPPRAISED id maps to its domain; where an id
+    is in both lists, the REAPPRAISED mapping wins, as it always has)."""
     inspect, reappraised = checklists()
-    if item in set(reappraised["id"]):
-        return int(reappraised.set_index("id").loc[item, "inspect_sr_domain"])
-    hit = inspect[inspect["id"] == item]
-    return int(hit["domain"].iloc[0]) if len(hit) else None
+    out: dict[str, int] = {}
+    for i, d in zip(inspect["id"], inspect["domain"]):
+        out.setdefault(i, int(d))
+    for i, d in zip(reappraised["id"], reappraised["inspect_sr_domain"]):
+        out[i] = int(d)
+    return out
 
 
 @dataclass
@@ -135,7 +144,7 @@ def judge(concerns: list[Concern], findings: pd.DataFrame | None = None) -> Judg
     if findings is not None and len(findings):
         decided = as_frame(findings)
         decided = decided[decided["verdict"] != "not testable"]
-        for its in items_of(decided):
+        for its in dict.fromkeys(tuple(x) for x in items_of(decided)):
             for item in its:
                 d = domain_of(item)
                 if d is not None and item not in tested.setdefault(d, []):

@@ -20,6 +20,7 @@ import pandas as pd
 from ..core.evidence import STRENGTH_RANK
 from ..core.findings import COLUMNS, FLAGGED, SEVERITIES, SEVERITY_RANK, VERDICTS, read_findings
 from ..core.paths import REPORT_MARKERS, relative_to_root
+from ..ledger.select import records
 
 SEVERITY_COLOURS = {"critical": "#b2182b", "major": "#ef8a62", "minor": "#fddbc7", "none": "#d9d9d9"}
 VERDICT_RANK = {"impossible": 0, "inconsistent": 1, "implausible": 2, "not testable": 3,
@@ -93,6 +94,7 @@ def evidence_href(notebook: str, section: str) -> str:
     anchor = section_anchor(section) if str(section).strip() else ""
     return notebook_page(notebook) + (f"#{anchor}" if anchor else "")
 
+@lru_cache(maxsize=1 << 16)
 def place_of(locator: str) -> str:
     """Where in the paper a locator points, coarsely: ``Table 3 / Age: >=60`` -> ``Table 3``,
     ``Results 3.2 ¶1`` -> ``Results``, ``Abstract / Results`` -> ``Abstract``."""
@@ -137,13 +139,13 @@ def findings_by_place(df: pd.DataFrame) -> pd.DataFrame:
     """One row per finding and place of the paper it involves (a finding that spans the abstract
     and a table counts once in each), with its area and severity."""
     rows = []
-    for _, f in df.iterrows():
+    for locators, area, severity in zip(df["locators"], df["area"], df["severity"]):
         places = []
-        for loc in str(f["locators"]).split(";"):
+        for loc in str(locators).split(";"):
             if loc.strip() and place_of(loc) not in places:
                 places.append(place_of(loc))
         for place in places or ["(no locator)"]:
-            rows.append({"place": place, "area": f["area"], "severity": f["severity"]})
+            rows.append({"place": place, "area": area, "severity": severity})
     return pd.DataFrame(rows, columns=["place", "area", "severity"])
 
 def _place_counts(df: pd.DataFrame) -> pd.DataFrame:
@@ -177,18 +179,28 @@ def figure_by_place(df: pd.DataFrame, title: str = "Findings by place in the pap
 def _cell(value) -> str:
     return html.escape(str(value)).replace("; ", ";<br>")
 
-def ranked_html(table: pd.DataFrame, *, max_chars: int = 300, table_id: str = "") -> str:
+RANKED_MAX_ROWS = 2000   # rows the ranked table shows by default (findings.csv holds every one)
+
+
+def ranked_html(table: pd.DataFrame, *, max_chars: int = 300, table_id: str = "",
+                max_rows: int | None = RANKED_MAX_ROWS) -> str:
     """The ranked table as HTML: every cell escaped (text longer than ``max_chars`` shortened, the
     full text in the cell's title and in findings.csv), the evidence as a link; each row carries
-    its severity and verdict as ``data-`` attributes for the page's filter."""
+    its severity and verdict as ``data-`` attributes for the page's filter. At most ``max_rows``
+    rows (the highest ranked), with a line saying how many of how many; None shows every row."""
     if table.empty:
         return "<p><em>No findings to list.</em></p>"
+    cut = ""
+    if max_rows is not None and len(table) > max_rows:
+        cut = (f'<p class="rt-cut"><em>Showing the {max_rows:,} highest-ranked of {len(table):,} '
+               "findings; findings.csv and findings.json hold every finding.</em></p>")
+        table = table.head(max_rows)
     show = ["rank", "severity", "verdict", "strength", "area", "item", "locators", "printed",
             "expected", "explanation", "evidence"]
     show = [c for c in show if c in table.columns or c == "evidence"]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in show)
     body = []
-    for _, r in table.iterrows():
+    for r in records(table):
         cells = []
         for c in show:
             if c == "evidence":
@@ -214,7 +226,7 @@ def ranked_html(table: pd.DataFrame, *, max_chars: int = 300, table_id: str = ""
              "table.findings td.sev-major{background:#ef8a62}table.findings td.sev-minor"
              "{background:#fddbc7}</style>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
-    return (style + f'<table class="findings"{ident}><thead><tr>' + head + "</tr></thead><tbody>"
+    return (cut + style + f'<table class="findings"{ident}><thead><tr>' + head + "</tr></thead><tbody>"
             + "\n".join(body) + "</tbody></table>")
 
 def broken_evidence_links(findings: pd.DataFrame, pages: dict[str, dict]) -> pd.DataFrame:

@@ -25,6 +25,7 @@ TABLE_COLUMNS = ["item", "verdict", "severity", "strength", "printed", "expected
 # kept for callers of the former helpers.report.figures.FINDING_COLUMNS
 FINDING_COLUMNS = TABLE_COLUMNS
 
+MAX_ROWS = 500   # rows a findings table displays by default (the findings files hold all)
 _FLOAT_TEXT = re.compile(r"^[-+]?(?:\d+\.\d{7,}|\d+(?:\.\d+)?[eE][-+]?\d+)$")
 _ids = itertools.count(1)
 
@@ -107,19 +108,39 @@ class FindingsTable:
     """A findings table for display (``_repr_html_``); ``frame`` holds the rows shown, with the
     columns of :data:`TABLE_COLUMNS` present in the findings."""
 
-    def __init__(self, frame: pd.DataFrame, *, caption: str = "", searchable_from: int = 15):
+    def __init__(self, frame: pd.DataFrame, *, caption: str = "", searchable_from: int = 15,
+                 max_rows: int | None = MAX_ROWS):
         self.frame = frame
         self.caption = caption
         self.searchable_from = searchable_from
+        self.max_rows = max_rows
 
     def __len__(self) -> int:
         return len(self.frame)
 
+    @property
+    def shown(self) -> pd.DataFrame:
+        """The rows displayed: all of them, or the first ``max_rows`` (the most severe: the
+        frame is ranked) when there are more."""
+        if self.max_rows is None or len(self.frame) <= self.max_rows:
+            return self.frame
+        return self.frame.head(self.max_rows)
+
+    def _cut_note(self) -> str:
+        if len(self.shown) == len(self.frame):
+            return ""
+        return (f"Showing the first {len(self.shown):,} of {len(self.frame):,} findings, most "
+                "severe first; every finding is in the run's findings files "
+                "(findings/<notebook>.csv).")
+
     def __repr__(self) -> str:
-        return f"FindingsTable({len(self.frame)} rows)\n{self.frame.to_string(max_colwidth=60)}"
+        head = f"FindingsTable({len(self.frame)} rows)"
+        note = self._cut_note()
+        return (f"{head}\n{self.shown.to_string(max_colwidth=60)}"
+                + (f"\n{note}" if note else ""))
 
     def to_html(self) -> str:
-        df = self.frame
+        df = self.shown
         if df.empty:
             return "<p><em>No findings in this section.</em></p>"
         ident = f"rt-{next(_ids)}"
@@ -137,7 +158,9 @@ class FindingsTable:
                         f'data-severity="{html.escape(str(r.get("severity", "")))}">'
                         + "".join(cells) + "</tr>")
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        table = (f'<div class="rt-wrap"><table class="rt">{caption}<colgroup>{colgroup}</colgroup>'
+        note = self._cut_note()
+        note = f'<p class="rt-cut"><em>{html.escape(note)}</em></p>' if note else ""
+        table = (f'{note}<div class="rt-wrap"><table class="rt">{caption}<colgroup>{colgroup}</colgroup>'
                  f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
         if len(df) < self.searchable_from:
             return f'{_STYLE}<div id="{ident}">{table}</div>'
@@ -155,8 +178,8 @@ class FindingsTable:
         return self.to_html()
 
 
-def findings_table(df: pd.DataFrame, *, caption: str = "", searchable_from: int = 15
-                   ) -> FindingsTable:
+def findings_table(df: pd.DataFrame, *, caption: str = "", searchable_from: int = 15,
+                   max_rows: int | None = MAX_ROWS) -> FindingsTable:
     """A section's findings as a reviewer reads them: most severe first (the order the findings
     frame already has), the columns of :data:`TABLE_COLUMNS` that exist, text wrapped, computed
     numbers formatted one way, printed values as printed; searchable when long.
@@ -169,6 +192,10 @@ def findings_table(df: pd.DataFrame, *, caption: str = "", searchable_from: int 
         A caption above the table.
     searchable_from : int
         Tables with at least this many rows get the search box and menus.
+    max_rows : int or None
+        At most this many rows are displayed (the most severe first), with a line saying how
+        many of how many; None shows every row. A notebook of a very large ledger stays
+        readable and small; the findings files keep every row.
 
     Returns
     -------
@@ -188,7 +215,7 @@ def findings_table(df: pd.DataFrame, *, caption: str = "", searchable_from: int 
         return FindingsTable(pd.DataFrame(columns=TABLE_COLUMNS), caption=caption)
     cols = [c for c in TABLE_COLUMNS if c in df.columns]
     return FindingsTable(df[cols].reset_index(drop=True), caption=caption,
-                         searchable_from=searchable_from)
+                         searchable_from=searchable_from, max_rows=max_rows)
 
 
-__all__ = ["FINDING_COLUMNS", "FindingsTable", "TABLE_COLUMNS", "findings_table", "format_number"]
+__all__ = ["FINDING_COLUMNS", "FindingsTable", "MAX_ROWS", "TABLE_COLUMNS", "findings_table", "format_number"]
