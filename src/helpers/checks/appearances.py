@@ -30,7 +30,7 @@ from ..core.findings import Finding, Result, finding_from
 from ..core.printed import parse_printed
 from ..core.rounding import RULES, check_rule, interval
 from ..core.units import DAYS_PER_UNIT
-from ..ledger.select import with_prefix
+from ..ledger.select import records, with_prefix
 from .registry import Example, register
 
 __all__ = ["FIELDS", "same_value", "same_value_result", "appearances_agree", "cluster_values",
@@ -194,10 +194,12 @@ def appearance_table(ledger, prefix: str | Sequence[str] | None = None) -> pd.Da
         if df is None or df.empty:
             continue
         df = with_prefix(df, prefix)
-        for _, r in df.iterrows():
-            unit = str(r["unit"]).strip() if "unit" in df.columns else ""
-            for f in fields:
-                if f in df.columns and str(r[f]).strip():
+        present = [f for f in fields if f in df.columns]
+        has_unit = "unit" in df.columns
+        for r in records(df):
+            unit = str(r["unit"]).strip() if has_unit else ""
+            for f in present:
+                if str(r[f]).strip():
                     recs.append({"table": table, "quantity": r["quantity"], "row_id": r["row_id"],
                                  "locator": r["locator"], "source": r["source"], "field": f,
                                  "value": str(r[f]).strip(), "unit": unit,
@@ -217,18 +219,30 @@ def _siblings_printing(ledger, table: str, quantity: str, field: str, value: str
     df = ledger.tables.get(table)
     if not keys or df is None or df.empty:
         return []
-    own = df[df["quantity"] == quantity]
+    own = _where(ledger, table, df, quantity=quantity)
     if own.empty:
         return []
     var_col, level_col = keys
     variable = own[var_col].iloc[0]
-    sib = df[(df[var_col] == variable) & (df["quantity"] != quantity)]
+    sib = _where(ledger, table, df, **{var_col: variable})
+    sib = sib[sib["quantity"] != quantity]
     hits = []
-    for _, s in sib.iterrows():
+    for s in records(sib):
         v = str(s[field]).strip()
         if v and same_value(v, value, rule, field in EXACT_FIELDS):
             hits.append(f"{variable}: {s[level_col]} ({s['locator']})")
     return list(dict.fromkeys(hits))
+
+
+def _where(ledger, table: str, df: pd.DataFrame, **equal) -> pd.DataFrame:
+    """The rows of ``df`` (the ledger's ``table``) whose columns equal the given values, in order:
+    through the ledger's index (:meth:`Ledger.where`, built once per table) when it has one."""
+    if hasattr(ledger, "where") and all(c in df.columns for c in equal):
+        return ledger.where(table, **equal)
+    mask = pd.Series(True, index=df.index)
+    for col, value in equal.items():
+        mask &= df[col] == value
+    return df[mask]
 
 
 def _units_comparable(units: list[str]) -> bool:
@@ -301,32 +315,40 @@ def appearances_check(ctx) -> list[Finding]:
     out: list[Finding] = []
     if app.empty:
         return out
-    for quantity, g in app.groupby("quantity", sort=False):
-        table = g["table"].iloc[0]
-        locs = list(dict.fromkeys(g["locator"]))
+    # the groups of ``groupby("quantity", sort=False)`` and, within each, of ``groupby("field",
+    # sort=False)`` (first appearance; rows in order), built in one pass over plain dicts
+    by_quantity: dict[str, list[dict]] = {}
+    for r in records(app):
+        by_quantity.setdefault(r["quantity"], []).append(r)
+    for quantity, g in by_quantity.items():
+        table = g[0]["table"]
+        locs = list(dict.fromkeys(r["locator"] for r in g))
         bad, expected, skipped = [], [], []
         rule_only = True
         swapped: dict[str, list[str]] = {}
-        for field, fg in g.groupby("field", sort=False):
-            values, units = list(fg["value"]), list(fg["unit"])
+        by_field: dict[str, list[dict]] = {}
+        for r in g:
+            by_field.setdefault(r["field"], []).append(r)
+        for field, fg in by_field.items():
+            values, units = [r["value"] for r in fg], [r["unit"] for r in fg]
             if not _units_comparable(units):
                 skipped.append(f"{field} ({', '.join(dict.fromkeys(units))})")
                 continue
             exact = field in EXACT_FIELDS
-            rules = [ctx.policy.rule_for(loc) for loc in fg["locator"]]
+            rules = [ctx.policy.rule_for(r["locator"]) for r in fg]
             groups = cluster_values(values, rules, exact, units=units)
             if len(groups) == 1:
                 continue
             if len(cluster_values(values, rules, exact, units=units, any_rule=True)) > 1:
                 rule_only = False
             # the value printed most often (ties: the first printed in a table) is the reference
-            groups.sort(key=lambda ix: (-len(ix), fg["source"].iloc[ix[0]] != "table"))
+            groups.sort(key=lambda ix: (-len(ix), fg[ix[0]]["source"] != "table"))
             ref = values[groups[0][0]]
             show_unit = len(set(units)) > 1
             expected.append(f"{field} {ref}" + (f" {units[groups[0][0]]}" if show_unit else ""))
             parts = []
             for ix in groups:
-                where = "; ".join(dict.fromkeys(fg["locator"].iloc[i] for i in ix))
+                where = "; ".join(dict.fromkeys(fg[i]["locator"] for i in ix))
                 shown = "/".join(dict.fromkeys(values[i] + (f" {units[i]}" if show_unit else "")
                                                for i in ix))
                 parts.append(f"{shown} ({where})")
@@ -338,8 +360,12 @@ def appearances_check(ctx) -> list[Finding]:
                             if values[i] not in swapped[sib]:
                                 swapped[sib].append(values[i])
             bad.append(f"{field}: " + " vs ".join(parts))
-        rows = g.drop_duplicates("row_id")
-        printed = " | ".join(f"{p} ({loc})" for p, loc in zip(rows["printed"], rows["locator"]))
+        rows, seen_ids = [], set()         # ``g.drop_duplicates("row_id")``
+        for r in g:
+            if r["row_id"] not in seen_ids:
+                seen_ids.add(r["row_id"])
+                rows.append(r)
+        printed = " | ".join(f"{r['printed']} ({r['locator']})" for r in rows)
         notes = "".join(f" {', '.join(v)} is what {sib} prints: possibly swapped labels."
                         for sib, v in swapped.items())
         skip = (f" Not compared (units that do not convert): {'; '.join(skipped)}."
@@ -350,12 +376,13 @@ def appearances_check(ctx) -> list[Finding]:
             res = Result("inconsistent", "contradiction", "; ".join(expected),
                          f"{len(rows)} appearances disagree: " + "; ".join(bad) + "." + notes
                          + tail + skip, assumptions=tuple(keys))
-        elif skipped and len(skipped) == g["field"].nunique():
+        elif skipped and len(skipped) == len(by_field):
             res = Result("not testable", "contradiction", "", skip.strip())
         else:
-            res = Result("consistent", "contradiction", rows["printed"].iloc[0],
+            res = Result("consistent", "contradiction", rows[0]["printed"],
                          f"all {len(rows)} appearances agree (at the coarser printed precision"
-                         + (", units converted" if g["unit"].nunique() > 1 else "") + ")."
+                         + (", units converted" if len({r["unit"] for r in g}) > 1 else "")
+                         + ")."
                          + skip)
         out.append(finding_from(ctx, item=quantity, result=res, locators=locs, printed=printed,
                                 quantity=quantity))

@@ -35,6 +35,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import pandas as pd
@@ -103,6 +104,20 @@ def _rests_on(res: Result, ctx, extra: Sequence[str] = ()) -> Result:
 
 def _with_note(res: Result, note: str) -> Result:
     return replace(res, explanation=res.explanation + note) if note else res
+
+
+def _where(ledger, table: str, **equal) -> pd.DataFrame:
+    """The rows of a ledger table whose columns equal the given values, in ledger order (an
+    index built once per table, :meth:`Ledger.where`; a mask on an object without one)."""
+    if hasattr(ledger, "where"):
+        return ledger.where(table, **equal)
+    df = ledger.tables.get(table)
+    if df is None or df.empty:
+        return pd.DataFrame() if df is None else df.iloc[0:0]
+    mask = pd.Series(True, index=df.index)
+    for col, value in equal.items():
+        mask &= df[col] == value
+    return df[mask]
 
 
 def _percent_ok(x: str) -> bool:
@@ -433,12 +448,12 @@ def mixed_rounding_check(ctx) -> list[Finding]:
     References: Brown & Heathers (2017); Jung (2023) on testing each rule separately.
     """
     out = []
-    for _, m in mixed_rounding_table(ctx.ledger, ctx.scope).iterrows():
+    for m in records(mixed_rounding_table(ctx.ledger, ctx.scope)):
         fam, g = m["family"], m["rows"]
         near, trunc = m["only_nearest"], m["only_truncate"]
         if m["mixes"]:
-            shown_near = "; ".join(_cell_text(r) for _, r in near.iterrows())
-            shown_trunc = "; ".join(_cell_text(r) for _, r in trunc.iterrows())
+            shown_near = "; ".join(_cell_text(r) for r in records(near))
+            shown_trunc = "; ".join(_cell_text(r) for r in records(trunc))
             res = Result("inconsistent", "rounding", "one rule for every percentage",
                          f"of {len(g)} testable percentages in {fam}, {len(near)} fit only "
                          f"rounding to nearest ({shown_near}) and {len(trunc)} only truncation "
@@ -451,7 +466,7 @@ def mixed_rounding_check(ctx) -> list[Finding]:
             res = Result("consistent", "rounding", "one rule for every percentage",
                          f"{len(g)} testable percentages in {fam}: {how}.")
             rows = g
-        printed = "; ".join(f"{r['item']}: {r['printed']}" for _, r in rows.iterrows())
+        printed = "; ".join(f"{r['item']}: {r['printed']}" for r in records(rows))
         out.append(finding_from(ctx, item=f"rounding rule in {fam}", result=res,
                                 locators=list(dict.fromkeys(rows["locator"])), printed=printed,
                                 quantity=m["quantity"]))
@@ -538,19 +553,23 @@ def equal_fractions_check(ctx) -> list[Finding]:
     out = []
     if rows.empty:
         return out
-    rows = rows.assign(frac=[Fraction(k, n) for k, n in zip(rows["count"], rows["denominator"])],
-                       decimals=[parse_printed(x).decimals for x in rows["percent"]])
-    for (frac, d), g in rows.groupby(["frac", "decimals"], sort=False):
-        if g["quantity"].nunique() < 2:
+    # the groups of ``groupby(["frac", "decimals"], sort=False)`` (first appearance; rows in
+    # order), built in one pass over plain dicts
+    groups: dict[tuple, list[dict]] = {}
+    for r in records(rows):
+        key = (Fraction(r["count"], r["denominator"]), parse_printed(r["percent"]).decimals)
+        groups.setdefault(key, []).append(r)
+    for g in groups.values():
+        if len({r["quantity"] for r in g}) < 2:
             continue
-        res = equal_fractions_result(list(g["percent"]))
-        k, n = int(g["count"].iloc[0]), int(g["denominator"].iloc[0])
+        res = equal_fractions_result([r["percent"] for r in g])
+        k, n = int(g[0]["count"]), int(g[0]["denominator"])
         res = replace(res, explanation=f"{k}/{n} = {_pct(Fraction(100 * k, n))}%: "
                       + res.explanation)
-        printed = "; ".join(f"{i}: {p}" for i, p in zip(g["item"], g["printed"]))
+        printed = "; ".join(f"{r['item']}: {r['printed']}" for r in g)
         out.append(finding_from(ctx, item=f"{k}/{n} printed {len(g)} times", result=res,
-                                locators=list(g["locator"]), printed=printed,
-                                quantity=g["quantity"].iloc[0]))
+                                locators=[r["locator"] for r in g], printed=printed,
+                                quantity=g[0]["quantity"]))
     return out
 
 
@@ -691,26 +710,26 @@ def _levels_of_counts(c: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
 
 def _level_groups(ledger, prefix):
     """The groups of level rows that partition a denominator: same variable, population,
-    denominator and locator family, at least two levels. Yields (key, rows, missing levels)."""
+    denominator and locator family, at least two levels. Yields (key, rows, missing levels), the
+    rows as a list of dicts (column -> value), in ledger order."""
     c = with_prefix(ledger.counts, prefix)
     c = c[c["role"] == "level"]
     if c.empty:
         return
     all_levels = _levels_of(ledger)
-    c = c.assign(family=[locator_family(x) for x in c["locator"]])
+    rows = records(c)
     # the groups of ``groupby([...], sort=False)`` (first appearance; rows in order), each with
-    # the first row of each level, built in one pass (a per-group drop_duplicates is quadratic
-    # in practice on a large ledger)
+    # the first row of each level, built in one pass (a per-group drop_duplicates, or a
+    # DataFrame per group, is quadratic in practice on a large ledger)
     groups: dict[tuple, dict] = {}
-    for pos, key in enumerate(zip(c["variable"].tolist(), c["population"].tolist(),
-                                  c["denominator"].tolist(), c["family"].tolist(),
-                                  c["level"].tolist())):
-        firsts = groups.setdefault(key[:4], {})
-        firsts.setdefault(key[4], pos)
+    for pos, r in enumerate(rows):
+        key = (r["variable"], r["population"], r["denominator"], locator_family(r["locator"]))
+        firsts = groups.setdefault(key, {})
+        firsts.setdefault(r["level"], pos)
     for (var, pop, den, fam), firsts in groups.items():
         if len(firsts) < 2 or parse_int(den) is None:
             continue
-        g = c.iloc[list(firsts.values())]
+        g = [rows[pos] for pos in firsts.values()]
         missing = [lv for lv in all_levels[(var, pop)] if lv not in firsts]
         yield (var, pop, parse_int(den), fam), g, missing
 
@@ -720,9 +739,9 @@ def level_sum_table(ledger, prefix: str | Sequence[str] | None = None) -> pd.Dat
     levels, their counts, the sum and the denominator (for the level-sum figure)."""
     recs = []
     for (var, pop, n, fam), g, missing in _level_groups(ledger, prefix):
-        counts = [parse_int(v) for v in g["count"]]
+        counts = [parse_int(r["count"]) for r in g]
         recs.append({"variable": var, "family": fam, "population": pop, "denominator": n,
-                     "levels": list(g["level"]), "counts": counts,
+                     "levels": [r["level"] for r in g], "counts": counts,
                      "sum": sum(counts) if all(k is not None for k in counts) else None,
                      "missing": missing})
     return pd.DataFrame(recs, columns=["variable", "family", "population", "denominator",
@@ -733,11 +752,11 @@ def _level_findings(ctx, want: str) -> list[Finding]:
     out = []
     for (var, pop, n, fam), g, missing in _level_groups(ctx.ledger, ctx.scope):
         complete = not missing
-        counts = [parse_int(v) for v in g["count"]]
-        locs = list(g["locator"])
-        printed = "; ".join(f"{lv}: {p}" for lv, p in zip(g["level"], g["printed"]))
+        counts = [parse_int(r["count"]) for r in g]
+        locs = [r["locator"] for r in g]
+        printed = "; ".join(f"{r['level']}: {r['printed']}" for r in g)
         item = f"{var} ({fam})" + ("" if pop == "all" else f" [{pop}]")
-        quantity = str(g["quantity"].iloc[0]).rsplit(".", 1)[0]
+        quantity = str(g[0]["quantity"]).rsplit(".", 1)[0]
         if all(k is not None for k in counts):
             if want != "level_sum":
                 continue
@@ -747,8 +766,9 @@ def _level_findings(ctx, want: str) -> list[Finding]:
         else:
             if want != "percent_sum":
                 continue
-            pcts = [str(p) for p, k in zip(g["percent"], counts) if _percent_ok(p)]
-            exact_parts = [Fraction(100 * k, n) for p, k in zip(g["percent"], counts)
+            percents = [r["percent"] for r in g]
+            pcts = [str(p) for p, k in zip(percents, counts) if _percent_ok(p)]
+            exact_parts = [Fraction(100 * k, n) for p, k in zip(percents, counts)
                            if not _percent_ok(p) and k is not None]
             if len(pcts) + len(exact_parts) < len(g):
                 res = Result("not testable", "arithmetic", "100",
@@ -902,9 +922,8 @@ def _part_count(ctx, row, level: str) -> tuple[int | None, list[str], str, bool]
     """The count of one part of a derived rate: from the same place if printed there, else from
     the other appearances of that level when they agree. Returns (count, locators, note, derived)
     where ``derived`` says the count was read off a percentage (under the place's rule)."""
-    c = ctx.ledger.counts
-    cand = c[(c["variable"] == row["variable"]) & (c["level"] == level)
-             & (c["population"] == row["population"])]
+    cand = _where(ctx.ledger, "counts", variable=row["variable"], level=level,
+                  population=row["population"])
     levels = cand[cand["role"] == "level"]
     cand = levels if len(levels) else cand[cand["role"] == "rate"]
     if cand.empty:
@@ -914,7 +933,7 @@ def _part_count(ctx, row, level: str) -> tuple[int | None, list[str], str, bool]
     same = cand[[locator_family(x) == fam for x in cand["locator"]]]
     pool = same if len(same) else cand
     values = []
-    for _, r in pool.iterrows():
+    for r in records(pool):
         k, derived = parse_int(r["count"]), False
         den = parse_int(r["denominator"])
         if k is None and _percent_ok(r["percent"]) and den:
@@ -981,7 +1000,7 @@ def derived_rate_check(ctx) -> list[Finding]:
     """
     c = ctx.table("counts")
     out = []
-    for _, r in c[c["role"] == "rate"].iterrows():
+    for r in records(c[c["role"] == "rate"]):
         pop = "" if r["population"] == "all" else f" [{r['population']}]"
         definition = str(r.get("definition", "")).strip()
         item = (f"{r['variable']}: {r['level']} = {definition or '?'}{pop} "
@@ -1034,17 +1053,24 @@ def grades_of(band: str) -> set[int]:
     >>> sorted(grades_of("3-4"))
     [3, 4]
     """
-    b = str(band).replace(" ", "").replace("≥", ">=").replace("≤", "<=").lower()
+    return set(_grades_of(str(band)))
+
+
+@lru_cache(maxsize=4096)
+def _grades_of(band: str) -> frozenset:
+    """:func:`grades_of` of a band's text, parsed once per distinct text (a large adverse-event
+    table repeats a handful of bands); raises ValueError for a band it cannot read."""
+    b = band.replace(" ", "").replace("≥", ">=").replace("≤", "<=").lower()
     if b in _BANDS:
-        return set(_BANDS[b])
+        return frozenset(_BANDS[b])
     m = re.fullmatch(r"(<=|>=|<|>)?(\d)(?:-(\d))?", b)
     if not m:
         raise ValueError(f"grade band '{band}' is not understood")
     op, a, z = m.group(1), int(m.group(2)), m.group(3)
     if z:
-        return set(range(a, int(z) + 1))
-    return {"<": set(range(1, a)), "<=": set(range(1, a + 1)), ">": set(range(a + 1, 6)),
-            ">=": set(range(a, 6)), None: {a}}[op]
+        return frozenset(range(a, int(z) + 1))
+    return frozenset({"<": set(range(1, a)), "<=": set(range(1, a + 1)),
+                      ">": set(range(a + 1, 6)), ">=": set(range(a, 6)), None: {a}}[op])
 
 
 def total_bounds_result(total: int, per_event: Sequence[int], cells: Sequence[int], n: int,
@@ -1128,8 +1154,8 @@ def cell_counts(ledger, rule: str | None = None, policy=None
     a = ledger.adverse_events
     a = a[a["role"] == "event"]
     out: dict[tuple[str, str], tuple[int, str]] = {}
-    ordered = sorted(a.iterrows(), key=lambda t: t[1]["source"] != "table")
-    for _, r in ordered:
+    ordered = sorted(records(a), key=lambda r: r["source"] != "table")
+    for r in ordered:
         key = (r["event"], r["grade_band"])
         _grades(ledger, r)
         if key in out:
@@ -1152,9 +1178,9 @@ def disjoint_cells(bands: dict[str, int], within: set[int]) -> dict[str, int]:
     """
     taken: dict[str, int] = {}
     covered: set[int] = set()
-    inside = [(b, k) for b, k in bands.items() if grades_of(b) <= within]
-    for b, k in sorted(inside, key=lambda t: (-len(grades_of(t[0])), t[0])):
-        g = grades_of(b)
+    inside = [(b, k) for b, k in bands.items() if _grades_of(str(b)) <= within]
+    for b, k in sorted(inside, key=lambda t: (-len(_grades_of(str(t[0]))), t[0])):
+        g = _grades_of(str(b))
         if g & covered:
             continue
         taken[b] = k
@@ -1220,7 +1246,9 @@ def total_bounds_check(ctx) -> list[Finding]:
         by_event.setdefault(event, {})[band] = cnt
     a = ctx.table("adverse_events")
     out = []
-    for _, t in a[a["role"] == "total"].iterrows():
+    # the event cells inside a band do not depend on the total: computed once per band
+    inside_band: dict[frozenset, tuple[dict, list]] = {}
+    for t in records(a[a["role"] == "total"]):
         k = parse_int(t["count"])
         derived = k is None
         if k is None:
@@ -1231,12 +1259,16 @@ def total_bounds_check(ctx) -> list[Finding]:
         if k is None or not n:
             res = Result("not testable", "arithmetic", "", "no count printed or derivable.")
         else:
-            per_event, inside = {}, []
-            for event, bands in by_event.items():
-                use = disjoint_cells(bands, band)
-                if use:
-                    per_event[event] = sum(use.values())
-                    inside += list(use.values())
+            key = frozenset(band)
+            if key not in inside_band:
+                per_event, inside = {}, []
+                for event, bands in by_event.items():
+                    use = disjoint_cells(bands, band)
+                    if use:
+                        per_event[event] = sum(use.values())
+                        inside += list(use.values())
+                inside_band[key] = (per_event, inside)
+            per_event, inside = inside_band[key]
             if not per_event:
                 res = Result("not testable", "arithmetic", "", "no event rows inside this band.")
             else:
@@ -1315,14 +1347,19 @@ def nested_bands_check(ctx) -> list[Finding]:
     """
     a = ctx.table("adverse_events")
     rows = []
-    for _, r in a.iterrows():
+    # the rows of each (event, role, denominator), in ledger order: a row is paired only with
+    # the rows of its own group (a pairing over all rows is quadratic in the table)
+    groups: dict[tuple, list] = {}
+    for r in records(a):
         k = parse_int(r["count"])
         if k is not None:
-            rows.append((r["event"], r["role"], r["denominator"], _grades(ctx.ledger, r), k, r))
+            row = (r["event"], r["role"], r["denominator"], _grades(ctx.ledger, r), k, r)
+            rows.append(row)
+            groups.setdefault(row[:3], []).append(row)
     out = []
     seen = set()
     for ev, role, den, g1, k1, r1 in rows:
-        for ev2, role2, den2, g2, k2, r2 in rows:
+        for ev2, role2, den2, g2, k2, r2 in groups[(ev, role, den)]:
             if (ev, role, den) != (ev2, role2, den2) or not g1 < g2:
                 continue
             key = (ev, role, den, r1["grade_band"], r2["grade_band"], k1, k2)
@@ -1456,8 +1493,7 @@ def fitting_denominators(rates: Sequence[str], rule: str = "half_up", max_n: int
 
 
 def _population_size(ledger, pop: str, row) -> tuple[int | None, pd.Series | None]:
-    c = ledger.counts
-    rows = c[c["quantity"] == pop]
+    rows = _where(ledger, "counts", quantity=pop)
     if rows.empty:
         raise LedgerError(ledger.file_of("counts"),
                           f"population '{pop}' is not the quantity of any row of counts.csv",
@@ -1475,9 +1511,13 @@ def subgroup_rows(ledger, prefix: str | Sequence[str] | None = None) -> pd.DataF
     c = with_prefix(ledger.counts, prefix)
     c = c[c["population"] != "all"]
     recs = []
-    for _, r in c.iterrows():
-        size, s = _population_size(ledger, r["population"], r)
-        recs.append({**r.to_dict(), "size": size, "size_variable": s["variable"],
+    sizes: dict = {}          # population -> its size and size row, looked up once
+    for r in records(c):
+        pop = r["population"]
+        if pop not in sizes:
+            sizes[pop] = _population_size(ledger, pop, r)
+        size, s = sizes[pop]
+        recs.append({**r, "size": size, "size_variable": s["variable"],
                      "size_level": s["level"], "size_locator": s["locator"],
                      "size_role": s["role"], "size_population": s["population"]})
     return pd.DataFrame(recs)
@@ -1552,14 +1592,13 @@ def subgroup_recombination_check(ctx) -> list[Finding]:
     out: list[Finding] = []
     if sub.empty:
         return out
-    c = ctx.ledger.counts
     for (var, level, svar), g in sub.groupby(["variable", "level", "size_variable"], sort=False):
         g = g.drop_duplicates("population")
         g = g[[_percent_ok(x) for x in g["percent"]]]
         if g.empty:
             continue
-        overall = c[(c["variable"] == var) & (c["level"] == level) & (c["population"] == "all")
-                    & c["percent"].map(_percent_ok)]
+        overall = _where(ctx.ledger, "counts", variable=var, level=level, population="all")
+        overall = overall[overall["percent"].map(_percent_ok)] if len(overall) else overall
         if overall.empty:
             continue
         n = parse_int(overall["denominator"].iloc[0])
@@ -1693,7 +1732,7 @@ def subgroup_denominators_check(ctx) -> list[Finding]:
     if table.empty:
         return out
     n, show = ctx.ledger.n, int(ctx.settings.extra.get("show_denominators", 6))
-    for _, r in table.iterrows():
+    for r in records(table):
         rates = ", ".join(f"{x}%" if k is None else f"{k} ({x}%)"
                           for x, k in zip(r["rates"], r["counts"]))
         fit = r["fitting"]

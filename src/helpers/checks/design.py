@@ -40,6 +40,7 @@ from ..core.printed import parse_printed
 from ..core.rounding import check_rule, interval
 from ..core.units import DAYS_PER_MONTH, DAYS_PER_UNIT
 from ..ledger.load import Ledger
+from ..ledger.select import records
 from .means import limits_for, parse_cutoff
 from .registry import Example, register
 
@@ -192,8 +193,11 @@ def within_limits_check(ctx) -> list[Finding]:
     References: INSPECT-SR item 4.1.
     """
     out = []
-    for _, r in ctx.table("summaries").iterrows():
-        lim = limits_for(ctx.ledger, r["variable"])
+    limits: dict = {}         # variable -> its limits, looked up once
+    for r in records(ctx.table("summaries")):
+        if r["variable"] not in limits:
+            limits[r["variable"]] = limits_for(ctx.ledger, r["variable"])
+        lim = limits[r["variable"]]
         if lim is None:
             continue
         low, high, drow = lim
@@ -258,12 +262,15 @@ def level_within_limits_check(ctx) -> list[Finding]:
     levels: dict[tuple, list] = {}
     for table in ("counts", "hazard_ratios"):
         df = ctx.table(table)
-        for _, r in df.iterrows():
+        for r in records(df):
             if parse_cutoff(r["level"]):
                 levels.setdefault((r["variable"], r["level"]), []).append(r)
     out = []
+    limits: dict = {}         # variable -> its limits, looked up once
     for (var, level), rows in levels.items():
-        lim = limits_for(ctx.ledger, var)
+        if var not in limits:
+            limits[var] = limits_for(ctx.ledger, var)
+        lim = limits[var]
         if lim is None:
             continue
         low, high, drow = lim

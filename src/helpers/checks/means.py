@@ -36,6 +36,7 @@ import math
 import re
 from dataclasses import replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import Sequence
 
 import pandas as pd
@@ -46,7 +47,7 @@ from ..core.printed import parse_int, parse_printed
 from ..core.rounding import RULES, Interval, check_rule, exact, interval
 from ..core.text import slug
 from ..ledger.load import Ledger
-from ..ledger.select import with_prefix
+from ..ledger.select import records, with_prefix
 from .mapping import make_map
 from .registry import Example, register
 
@@ -341,7 +342,7 @@ def grim_mean_check(ctx) -> list[Finding]:
     References: Brown & Heathers (2017).
     """
     out = []
-    for _, r in _mean_rows(ctx).iterrows():
+    for r in records(_mean_rows(ctx)):
         n = parse_int(r["n"])
         res = on_grid(_rests_on(grim_mean_result(r["center"], n, ctx.policy.rule_for(r["locator"]),
                                                  r.get("granularity", "")), ctx))
@@ -386,7 +387,7 @@ def grimmer_check(ctx) -> list[Finding]:
     """
     out = []
     rows = _mean_rows(ctx)
-    for _, r in rows[rows["statistic"] == "mean_sd"].iterrows():
+    for r in records(rows[rows["statistic"] == "mean_sd"]):
         n = parse_int(r["n"])
         res = on_grid(grimmer_result(r["center"], r["sd"], n, ctx.policy.rule_for(r["locator"]),
                                      r.get("granularity", "")))
@@ -403,7 +404,7 @@ def mean_table(ledger: Ledger, rule: str, prefix: str | Sequence[str] | None = N
     power only where the step is larger than the unit."""
     s = with_prefix(ledger.summaries, prefix)
     recs = []
-    for _, r in s[s["statistic"].isin(["mean_sd", "mean"])].iterrows():
+    for r in records(s[s["statistic"].isin(["mean_sd", "mean"])]):
         n = parse_int(r["n"])
         g = _granularity(r.get("granularity", ""))
         unit = float(parse_printed(r["center"]).unit)
@@ -582,13 +583,15 @@ def range_pairs(summaries: pd.DataFrame) -> pd.DataFrame:
     means = s[s["statistic"] == "mean_sd"]
     ranges = s[s["statistic"] == "median_range"]
     recs: dict[tuple, dict] = {}
-    for _, m in means.iterrows():
+    # the range rows of each (variable's slug, population), in order: looked up, not scanned
+    by_name: dict[tuple, list[dict]] = {}
+    for r in records(ranges):
+        by_name.setdefault((slug(r["variable"]), str(r["population"])), []).append(r)
+    for m in records(means):
         if str(m.get("low", "")).strip() and str(m.get("high", "")).strip():
             partners = [m]
         else:
-            partners = [r for _, r in ranges.iterrows()
-                        if slug(r["variable"]) == slug(m["variable"])
-                        and str(r["population"]) == str(m["population"])]
+            partners = by_name.get((slug(m["variable"]), str(m["population"])), [])
         for r in partners:
             key = (slug(m["variable"]), m["population"], m["center"], m["sd"], m["n"], r["low"],
                    r["high"], r["n"])
@@ -647,7 +650,7 @@ def sd_range_check(ctx) -> list[Finding]:
     References: Bhatia & Davis (2000).
     """
     out = []
-    for _, p in range_pairs(ctx.table("summaries")).iterrows():
+    for p in records(range_pairs(ctx.table("summaries"))):
         n, n_range = parse_int(p["n"]), parse_int(p["n_range"])
         if n != n_range:
             res = Result("not testable", "statistical", "",
@@ -770,8 +773,11 @@ def sd_feasible_check(ctx) -> list[Finding]:
     """
     s = ctx.table("summaries")
     out = []
-    for _, r in s[s["statistic"] == "mean_sd"].iterrows():
-        lim = limits_for(ctx.ledger, r["variable"])
+    limits: dict = {}         # variable -> its limits, looked up once
+    for r in records(s[s["statistic"] == "mean_sd"]):
+        if r["variable"] not in limits:
+            limits[r["variable"]] = limits_for(ctx.ledger, r["variable"])
+        lim = limits[r["variable"]]
         if lim is None or math.isinf(lim[0]) or math.isinf(lim[1]):
             continue
         low, high, row = lim
@@ -793,7 +799,13 @@ _CUT = re.compile(r"^\s*(<=|>=|<|>|≤|≥)\s*([0-9]+(?:\.[0-9]+)?)")
 
 def parse_cutoff(level: str) -> tuple[str, float] | None:
     """``"<60"`` -> ("<", 60.0); ``">=4×10^9/L"`` -> (">=", 4.0); None if not a cut-off."""
-    m = _CUT.match(str(level))
+    return _cutoff(str(level))
+
+
+@lru_cache(maxsize=65536)
+def _cutoff(level: str) -> tuple[str, float] | None:
+    """:func:`parse_cutoff` of a level's text (a large ledger repeats its level names)."""
+    m = _CUT.match(level)
     if not m:
         return None
     op = {"≤": "<=", "≥": ">="}.get(m.group(1), m.group(1))
@@ -831,19 +843,25 @@ def _levels(ledger: Ledger) -> list[tuple]:
     """Every cut-off level the paper uses: (variable, level, (op, cut), count, locator)."""
     out = []
     counts = ledger.counts
-    for _, r in counts.iterrows():
-        cut = parse_cutoff(r["level"])
-        if cut and r["role"] == "level":
-            out.append((r["variable"], r["level"], cut, parse_int(r["count"]), r["locator"]))
-    for _, r in ledger.hazard_ratios.iterrows():
-        cut = parse_cutoff(r["level"])
+    for var, level, role, count, loc in zip(*(counts[c].tolist() for c in (
+            "variable", "level", "role", "count", "locator"))) if len(counts) else ():
+        cut = _cutoff(str(level))
+        if cut and role == "level":
+            out.append((var, level, cut, parse_int(count), loc))
+    first_count: dict | None = None      # quantity -> the count of its first row of counts.csv
+    for r in records(ledger.hazard_ratios):
+        cut = _cutoff(str(r["level"]))
         if not cut:
             continue
         k = None
         lq = str(r.get("level_quantity", "")).strip()
-        hits = counts[counts["quantity"] == lq] if lq and len(counts) else counts.iloc[0:0]
-        if len(hits) and str(hits["count"].iloc[0]).strip():
-            k = parse_int(hits["count"].iloc[0])
+        if lq and len(counts):
+            if first_count is None:
+                first_count = {}
+                for q, cnt in zip(counts["quantity"].tolist(), counts["count"].tolist()):
+                    first_count.setdefault(q, cnt)
+            if lq in first_count and str(first_count[lq]).strip():
+                k = parse_int(first_count[lq])
         if k is None and str(r.get("n_level", "")).strip():
             k = parse_int(r["n_level"])
         out.append((r["variable"], r["level"], cut, k, r["locator"]))
@@ -867,6 +885,9 @@ def cutoff_table(ledger: Ledger) -> pd.DataFrame:
     names = list(summaries["variable"]) if len(summaries) else []
     covs = ledger.covariates.get("covariates", {}) or {}
     chosen: dict[tuple, dict] = {}
+    targets: dict = {}        # variable -> the summary it names (None: none), matched once
+    srows: dict = {}          # summary variable -> its first summaries row
+    shares: dict = {}         # (summary, op, cut) -> the normal share beyond the cut-off
     for var, level, (op, cut), k, loc in _levels(ledger):
         key = (var, level)
         if key in chosen:
@@ -875,12 +896,17 @@ def cutoff_table(ledger: Ledger) -> pd.DataFrame:
             if rec["printed_count"] is None and k is not None:
                 rec["printed_count"] = k
             continue
-        target = match_name(var, names)
-        if target is None and isinstance(covs.get(var), dict):
-            target = match_name(str(covs[var].get("column", "")), names)
+        if var not in targets:
+            target = match_name(var, names)
+            if target is None and isinstance(covs.get(var), dict):
+                target = match_name(str(covs[var].get("column", "")), names)
+            targets[var] = target
+        target = targets[var]
         if target is None:
             continue
-        srow = summaries[summaries["variable"] == target].iloc[0]
+        if target not in srows:
+            srows[target] = summaries[summaries["variable"] == target].iloc[0]
+        srow = srows[target]
         n = parse_int(srow["n"])
         rec = {"variable": var, "level": level, "op": op, "cut": cut, "summary": target,
                "statistic": srow["statistic"], "printed_summary": srow["printed"],
@@ -889,8 +915,10 @@ def cutoff_table(ledger: Ledger) -> pd.DataFrame:
                "high": srow["high"], "implied_share": None, "implied_patients": None,
                "printed_count": k, "quantity": srow["quantity"]}
         if srow["statistic"] == "mean_sd":
-            share = _share(op, cut, parse_printed(srow["center"]).value,
-                           parse_printed(srow["sd"]).value)
+            if (target, op, cut) not in shares:
+                shares[(target, op, cut)] = _share(op, cut, parse_printed(srow["center"]).value,
+                                                   parse_printed(srow["sd"]).value)
+            share = shares[(target, op, cut)]
             rec["implied_share"] = 100 * share
             rec["implied_patients"] = share * n
         chosen[key] = rec
@@ -1050,7 +1078,7 @@ def cutoff_share_check(ctx) -> list[Finding]:
     for (var, cut), g in table.groupby(["variable", "cut"], sort=False):
         first = g.iloc[0]
         rule = ctx.policy.rule_for(first["summary_locator"])
-        results = [cutoff_result(r, rule) for _, r in g.iterrows()]
+        results = [cutoff_result(r, rule) for r in records(g)]
         worst = min(results, key=lambda r: _RANK[r.verdict])
         tested = [r for r in results if r.verdict != "not testable"]
         res = Result(worst.verdict if tested else "not testable", "statistical",
