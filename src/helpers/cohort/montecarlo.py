@@ -23,6 +23,7 @@ from scipy.stats import norm
 from .coxbatch import fit_cox_batch
 from ..core.printed import parse_printed, z_for_level
 from ..ledger.load import Ledger
+from ..ledger.select import records
 from ..ledger.views import estimates, row_label
 from .survival import KM_CI_METHODS, km_bands
 from .synthetic import CohortModel, Effect
@@ -110,12 +111,12 @@ class MonteCarloResult:
     reason: str = ""          # why nothing was simulated ("" when the Monte Carlo ran)
 
 
-def row_effects(model: CohortModel, ledger: Ledger) -> list[tuple[pd.Series, Effect]]:
-    """Each printed HR estimate row with the design column that estimates it (None if the
-    variable is not simulated)."""
+def row_effects(model: CohortModel, ledger: Ledger) -> list[tuple[dict, Effect]]:
+    """Each printed HR estimate row (a dict: column -> value) with the design column that
+    estimates it (rows whose variable is not simulated are left out)."""
     by_var = {e.variable: e for e in model.effects}
     out = []
-    for _, row in estimates(ledger).iterrows():
+    for row in records(estimates(ledger)):
         e = by_var.get(row["variable"])
         if e is None:
             continue
@@ -210,10 +211,13 @@ def percentiles(result: MonteCarloResult, ledger: Ledger) -> pd.DataFrame:
     """
     rows = []
     cox = result.cox
-    for _, r in (estimates(ledger) if len(cox) else pd.DataFrame()).iterrows():
-        sim = cox[cox["row_id"] == r["row_id"]]
-        if sim.empty:
+    # the fits of each printed row, indexed once (not a scan of every fit per printed row)
+    fits = cox.groupby("row_id", sort=False).indices if len(cox) else {}
+    for r in (records(estimates(ledger)) if len(cox) else []):
+        pos = fits.get(r["row_id"])
+        if pos is None:
             continue
+        sim = cox.iloc[pos]
         sim = sim[sim["converged"]]
         L, U = parse_printed(r["ci_low"]).value, parse_printed(r["ci_high"]).value
         z = z_for_level(r["ci_level"] or "95")

@@ -12,6 +12,15 @@ figure each (see :mod:`helpers.report.figures` for the rules every figure follow
 
 Each returns a :class:`plotly.graph_objects.Figure`; show it with
 :func:`helpers.report.figures.show`.
+
+**Bounded figures.** A reviewer cannot read thousands of rows in one figure, and a figure's JSON
+grows with every row it draws (a 50,000-number ledger prints over 6,000 HRs). A figure with one
+line per row therefore draws at most :data:`MAX_DRAWN` rows (scatter figures at most
+:data:`MAX_POINTS` points): the flagged rows first (by verdict: impossible, implausible,
+inconsistent), then the most extreme ones (what the figure says to look for), in the table's
+order. Its title then says how many of how many rows are drawn; every row stays in the findings
+and in the tables the figure is drawn from. Rows of one kind share one trace (lines separated by
+gaps), so a figure's size grows with the rows drawn, not with traces per row.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .figures import NEUTRAL, OKABE_ITO, VERDICT_COLOURS, VERDICT_SYMBOLS, layout
+from .figures import MAX_ITEMS, NEUTRAL, OKABE_ITO, VERDICT_COLOURS, VERDICT_SYMBOLS, layout
 
 PRINTED = "#222222"
 FEASIBLE = OKABE_ITO["orange"]
@@ -31,47 +40,128 @@ OK = OKABE_ITO["bluish_green"]
 GROUP_COLOURS = [PRINTED, SIMULATED, FLAG, OKABE_ITO["reddish_purple"], FEASIBLE]
 
 
+MAX_DRAWN = MAX_ITEMS   # rows a figure with one line per row draws (as helpers.report.figures)
+MAX_POINTS = 2000       # points a scatter figure draws of the printed rows
+FLAGGED = ("impossible", "implausible", "inconsistent")
+
+
 def _height(n_rows: int) -> int:
     return max(320, 120 + 34 * n_rows)
+
+
+def _verdict_rank(verdicts) -> np.ndarray:
+    """0, 1, 2 for impossible, implausible, inconsistent; 3 for every other verdict."""
+    rank = {v: i for i, v in enumerate(FLAGGED)}
+    return np.array([rank.get(v, len(FLAGGED)) for v in verdicts], dtype=int)
+
+
+def _bounded(n: int, keys: list, cap: int) -> np.ndarray:
+    """Positions (ascending: the table's order) of the ``cap`` rows that come first when sorted
+    by ``keys`` (arrays of length ``n``, most important first; smaller sorts first, ties keep
+    the table's order); all rows when ``n <= cap``."""
+    if n <= cap:
+        return np.arange(n)
+    order = np.lexsort([np.asarray(k, dtype=float) for k in reversed(keys)])  # stable
+    return np.sort(order[:cap])
+
+
+def _drawn_note(title: str, drawn: int, total: int, what: str = "rows") -> str:
+    if drawn >= total:
+        return title
+    return (f"{title} ({drawn} of {total} {what} drawn: the flagged ones first, then the most "
+            f"extreme; all {total} are in the findings and the table drawn from)")
+
+
+def _log_gap(lo1, hi1, lo2, hi2, log: bool = True) -> np.ndarray:
+    """How far apart two intervals lie (positive: disjoint; negative: overlapping), on the log
+    scale when ``log``; NaN as -inf (nothing to show)."""
+    a = [np.asarray(x, dtype=float) for x in (lo1, hi1, lo2, hi2)]
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = [np.log(np.clip(x, 1e-300, None)) for x in a]
+    gap = np.maximum(a[2] - a[1], a[0] - a[3])
+    return np.where(np.isnan(gap), -np.inf, gap)
+
+
+def _segments(x0, x1, y, text=None) -> dict:
+    """Horizontal segments (x0[i], y[i])-(x1[i], y[i]) as one trace's ``x``, ``y`` (and hover
+    ``text``), separated by gaps."""
+    n = len(y)
+    xs = np.empty(3 * n, dtype=object)
+    ys = np.empty(3 * n, dtype=object)
+    xs[0::3], xs[1::3], xs[2::3] = list(x0), list(x1), None
+    ys[0::3], ys[1::3], ys[2::3] = list(y), list(y), None
+    out = {"x": list(xs), "y": list(ys)}
+    if text is not None:
+        tx = np.empty(3 * n, dtype=object)
+        tx[0::3], tx[1::3], tx[2::3] = list(text), list(text), None
+        out["text"] = list(tx)
+    return out
 
 
 # --------------------------------------------------------------------------- forest plot
 
 
-def forest(table: pd.DataFrame, title: str = "Printed hazard ratios") -> go.Figure:
+def forest(table: pd.DataFrame, title: str = "Printed hazard ratios", *,
+           findings: pd.DataFrame | None = None, max_rows: int = MAX_DRAWN) -> go.Figure:
     """Forest plot. ``table`` has ``label``, ``hr``, ``ci_low``, ``ci_high`` (printed) and optionally
     ``narrowest_low``/``narrowest_high`` (narrowest CI the group sizes allow, centred on the printed
     HR), ``sim_hr``/``sim_ci_low``/``sim_ci_high`` (typical CI in the Monte Carlo) and ``group``
     (estimates of different origin, e.g. printed and refitted, in different colours). Rows are
-    drawn top to bottom in the table's order."""
+    drawn top to bottom in the table's order.
+
+    At most ``max_rows`` rows are drawn (:data:`MAX_DRAWN`; the title then says how many of how
+    many): rows whose label is the item of a flagged finding in ``findings`` (columns ``item``,
+    ``verdict``) first, then rows of the groups after the first (refits beside the printed
+    numbers), then printed CIs narrower than the narrowest possible one, then the HRs farthest
+    from 1."""
     t = table.reset_index(drop=True)
     if "group" not in t.columns:
         t = t.assign(group="printed HR (95% CI)")
+    total = len(t)
+    if total > max_rows:
+        rank = np.full(total, len(FLAGGED))
+        if findings is not None and len(findings) and {"item", "verdict"} <= set(findings.columns):
+            worst: dict = {}
+            for item, v in zip(findings["item"].tolist(), _verdict_rank(findings["verdict"])):
+                worst[item] = min(v, worst.get(item, len(FLAGGED)))
+            rank = np.array([worst.get(x, len(FLAGGED)) for x in t["label"].tolist()])
+        first_group = t["group"].iloc[0] if total else None
+        in_first = (t["group"] == first_group).to_numpy(dtype=float)   # 0: a later group
+        with np.errstate(divide="ignore", invalid="ignore"):
+            width = np.log(t["ci_high"].astype(float) / t["ci_low"].astype(float)).to_numpy()
+            far = -np.abs(np.log(t["hr"].astype(float))).to_numpy()
+            if {"narrowest_low", "narrowest_high"} <= set(t.columns):
+                bound = np.log(t["narrowest_high"].astype(float)
+                               / t["narrowest_low"].astype(float)).to_numpy()
+                narrow = np.where(width < bound, 0.0, 1.0)
+            else:
+                narrow = np.ones(total)
+        keep = _bounded(total, [rank, in_first, narrow, np.nan_to_num(far, nan=0.0)], max_rows)
+        t = t.iloc[keep].reset_index(drop=True)
     groups = list(dict.fromkeys(t["group"]))
     colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
     y = np.arange(len(t))[::-1].astype(float)
     fig = go.Figure()
-    if {"narrowest_low", "narrowest_high"} <= set(t.columns):
-        for i, r in t.iterrows():
-            fig.add_trace(go.Scatter(x=[r["narrowest_low"], r["narrowest_high"]], y=[y[i], y[i]],
-                                     mode="lines", line=dict(color=FEASIBLE, width=12),
-                                     opacity=0.45, showlegend=i == 0, legendgroup="narrowest",
-                                     name="narrowest possible CI (variance bound)",
-                                     hovertemplate=f"narrowest possible: {r['narrowest_low']:.2f}-"
-                                                   f"{r['narrowest_high']:.2f}<extra></extra>"))
+    if {"narrowest_low", "narrowest_high"} <= set(t.columns) and len(t):
+        lo, hi = t["narrowest_low"].tolist(), t["narrowest_high"].tolist()
+        hover = [f"narrowest possible: {a:.2f}-{b:.2f}" for a, b in zip(lo, hi)]
+        fig.add_trace(go.Scatter(**_segments(lo, hi, y, hover), mode="lines",
+                                 line=dict(color=FEASIBLE, width=12), opacity=0.45,
+                                 legendgroup="narrowest",
+                                 name="narrowest possible CI (variance bound)",
+                                 hovertemplate="%{text}<extra></extra>"))
     if {"sim_ci_low", "sim_ci_high"} <= set(t.columns):
-        first = True
-        for i, r in t.iterrows():
-            if not np.isfinite(r["sim_ci_low"]):
-                continue
-            fig.add_trace(go.Scatter(x=[r["sim_ci_low"], r["sim_ci_high"]], y=[y[i] - 0.25] * 2,
+        ok = np.isfinite(t["sim_ci_low"].astype(float).to_numpy())
+        if ok.any():
+            ts = t[ok]
+            lo, hi = ts["sim_ci_low"].tolist(), ts["sim_ci_high"].tolist()
+            hover = [f"simulated (median limits): {a:.2f}-{b:.2f}" for a, b in zip(lo, hi)]
+            fig.add_trace(go.Scatter(**_segments(lo, hi, y[ok] - 0.25, hover),
                                      mode="lines+markers", line=dict(color=SIMULATED, width=2),
                                      marker=dict(symbol="line-ns-open", size=8),
-                                     showlegend=first, legendgroup="simulated",
-                                     name="typical CI in the Monte Carlo",
-                                     hovertemplate=f"simulated (median limits): {r['sim_ci_low']:.2f}-"
-                                                   f"{r['sim_ci_high']:.2f}<extra></extra>"))
-            first = False
+                                     legendgroup="simulated", name="typical CI in the Monte Carlo",
+                                     hovertemplate="%{text}<extra></extra>"))
     for g in groups:
         m = (t["group"] == g).to_numpy()
         tg = t[m]
@@ -82,9 +172,9 @@ def forest(table: pd.DataFrame, title: str = "Printed hazard ratios") -> go.Figu
             name=g, text=tg["label"], hovertemplate="%{text}<br>HR %{x:.2f}<extra></extra>"))
     fig.add_vline(x=1, line=dict(color="grey", dash="dash"))
     fig.update_layout(xaxis_type="log", yaxis=dict(tickvals=y, ticktext=list(t["label"])))
-    return layout(fig, title, "look for printed CIs narrower than the orange band (narrower than "
-                  "the data allow) and CIs on the other side of HR = 1 (dashed)",
-                  height=_height(len(t)), xaxis_title="hazard ratio (log scale)")
+    return layout(fig, _drawn_note(title, len(t), total), "look for printed CIs narrower than "
+                  "the orange band (narrower than the data allow) and CIs on the other side of "
+                  "HR = 1 (dashed)", height=_height(len(t)), xaxis_title="hazard ratio (log scale)")
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
@@ -132,51 +222,74 @@ def km(curves: pd.DataFrame, printed: pd.DataFrame | None = None,
 def intervals(df: pd.DataFrame, *, label: str, printed_low: str, printed_high: str,
               allowed_low: str, allowed_high: str, verdict: str = "verdict", log: bool = True,
               xlabel: str = "", title: str = "", printed_name: str = "printed",
-              allowed_name: str = "allowed by the check", look_for: str = "") -> go.Figure:
+              allowed_name: str = "allowed by the check", look_for: str = "",
+              max_rows: int = MAX_DRAWN) -> go.Figure:
     """Per row: the printed interval (black) against the interval a check allows, coloured by
     the check's verdict (``df[verdict]``; rows without one as "no finding"). On a log axis an
-    open printed bound (``<0.001``, lower end 0) is drawn from the smallest value shown."""
+    open printed bound (``<0.001``, lower end 0) is drawn from the smallest value shown.
+
+    At most ``max_rows`` rows are drawn (:data:`MAX_DRAWN`; the title then says how many of how
+    many): the flagged verdicts first (impossible, implausible, inconsistent), then the rows
+    whose printed interval lies farthest from the allowed one."""
     t = df.reset_index(drop=True).copy()
-    if log:
+    total = len(t)
+    verdicts = list(t[verdict]) if verdict in t.columns else ["no finding"] * total
+    if total > max_rows:
+        gap = _log_gap(t[printed_low], t[printed_high], t[allowed_low], t[allowed_high], log)
+        keep = _bounded(total, [_verdict_rank(verdicts), -gap], max_rows)
+        t = t.iloc[keep].reset_index(drop=True)
+        verdicts = [verdicts[i] for i in keep]
+    if log and len(t):
         floor = np.nanmin(np.r_[t[allowed_low], t[printed_high]].astype(float)) / 10
         t[printed_low] = t[printed_low].astype(float).clip(lower=floor)
     y = np.arange(len(t))[::-1].astype(float)
-    verdicts = list(t[verdict]) if verdict in t.columns else ["no finding"] * len(t)
     fig = go.Figure()
-    seen: set[str] = set()
-    for i, r in t.iterrows():
-        v = verdicts[i]
+    order = list(dict.fromkeys(verdicts))     # legend: verdicts in the order of the rows
+    va = np.array(verdicts, dtype=object)
+    lo_a, hi_a = t[allowed_low].tolist(), t[allowed_high].tolist()
+    for v in order:
+        m = va == v
         col = VERDICT_COLOURS.get(v, NEUTRAL)
-        fig.add_trace(go.Scatter(x=[r[allowed_low], r[allowed_high]], y=[y[i] - 0.15] * 2,
+        lo = [x for x, k in zip(lo_a, m) if k]
+        hi = [x for x, k in zip(hi_a, m) if k]
+        hover = [f"{allowed_name}: {a:.3g} to {b:.3g} ({v})" for a, b in zip(lo, hi)]
+        fig.add_trace(go.Scatter(**_segments(lo, hi, y[m] - 0.15, hover),
                                  mode="lines+markers", line=dict(color=col, width=7),
                                  marker=dict(size=8, color=col, symbol=VERDICT_SYMBOLS.get(v, "circle")),
                                  opacity=0.75, name=f"{allowed_name}: {v}", legendgroup=v,
-                                 showlegend=v not in seen,
-                                 hovertemplate=f"{allowed_name}: {r[allowed_low]:.3g} to "
-                                               f"{r[allowed_high]:.3g} ({v})<extra></extra>"))
-        seen.add(v)
-        fig.add_trace(go.Scatter(x=[r[printed_low], r[printed_high]], y=[y[i] + 0.15] * 2,
-                                 mode="lines+markers", line=dict(color=PRINTED, width=3),
+                                 hovertemplate="%{text}<extra></extra>"))
+    if len(t):
+        lo, hi = t[printed_low].tolist(), t[printed_high].tolist()
+        hover = [f"{printed_name}: {a:.3g} to {b:.3g}" for a, b in zip(lo, hi)]
+        fig.add_trace(go.Scatter(**_segments(lo, hi, y + 0.15, hover), mode="lines+markers",
+                                 line=dict(color=PRINTED, width=3),
                                  marker=dict(size=7, symbol="diamond", color=PRINTED),
-                                 name=printed_name, legendgroup="printed", showlegend=i == 0,
-                                 hovertemplate=f"{printed_name}: {r[printed_low]:.3g} to "
-                                               f"{r[printed_high]:.3g}<extra></extra>"))
+                                 name=printed_name, legendgroup="printed",
+                                 hovertemplate="%{text}<extra></extra>"))
     fig.update_layout(xaxis_type="log" if log else "linear",
                       yaxis=dict(tickvals=y, ticktext=list(t[label])))
-    return layout(fig, title, look_for or f"look for rows where the black {printed_name} does not "
-                  f"meet the coloured range", height=_height(len(t)), xaxis_title=xlabel)
+    return layout(fig, _drawn_note(title, len(t), total), look_for or f"look for rows where the "
+                  f"black {printed_name} does not meet the coloured range", height=_height(len(t)),
+                  xaxis_title=xlabel)
 
 
 # --------------------------------------------------------------------------- variance bound
 
 
 def variance_bound(exp: pd.DataFrame, printed: pd.DataFrame | None = None,
-                   title: str = "Wald variance of log HR against the bound 1/d1 + 1/d0"
-                   ) -> go.Figure:
+                   title: str = "Wald variance of log HR against the bound 1/d1 + 1/d0", *,
+                   max_points: int = MAX_POINTS) -> go.Figure:
     """Simulated fits (``exp`` from :func:`helpers.cohort.montecarlo.variance_bound_experiment`): every
     point must lie on or above the diagonal. ``printed`` (optional: ``label``, ``var_max``,
     ``var_bound``) adds the paper's HRs: largest variance its CI allows against the bound from
-    patients (1/n1 + 1/n0)."""
+    patients (1/n1 + 1/n0). At most ``max_points`` printed rows are drawn (:data:`MAX_POINTS`;
+    the title then says how many of how many): those farthest below the diagonal first."""
+    total = 0 if printed is None else len(printed)
+    if total > max_points:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            below = np.log(printed["var_max"].astype(float).to_numpy()
+                           / printed["var_bound"].astype(float).to_numpy())
+        printed = printed.iloc[_bounded(total, [np.nan_to_num(below, nan=np.inf)], max_points)]
     lo = float(min(exp["bound_events"].min(), exp["var"].min()))
     hi = float(max(exp["bound_events"].max(), exp["var"].max()))
     if printed is not None and len(printed):
@@ -201,7 +314,8 @@ def variance_bound(exp: pd.DataFrame, printed: pd.DataFrame | None = None,
                                  hovertemplate="%{text}<br>bound %{x:.4f}<br>variance %{y:.4f}"
                                                "<extra></extra>"))
     fig.update_layout(xaxis_type="log", yaxis_type="log")
-    return layout(fig, title, "look for printed CIs (crosses) below the diagonal: every simulated "
+    return layout(fig, _drawn_note(title, 0 if printed is None else len(printed), total,
+                                   "printed CIs"), "look for printed CIs (crosses) below the diagonal: every simulated "
                   "fit lies on or above it", height=500,
                   xaxis_title="bound (1/d1 + 1/d0; printed HRs: 1/n1 + 1/n0)",
                   yaxis_title="Var(log HR)")
@@ -211,18 +325,30 @@ def variance_bound(exp: pd.DataFrame, printed: pd.DataFrame | None = None,
 
 
 def mc_distribution(sim: pd.DataFrame, printed: pd.DataFrame, *, value: str, label: str = "item",
-                    log: bool = True, xlabel: str = "", title: str = "") -> go.Figure:
+                    log: bool = True, xlabel: str = "", title: str = "",
+                    max_rows: int = MAX_DRAWN) -> go.Figure:
     """Simulated values per item (``sim``: ``label`` and ``value`` columns) as boxes (quartiles,
     median, whiskers at the 2.5% and 97.5% quantiles) with the printed value (``printed``:
-    ``label`` and ``value`` columns) as a diamond."""
+    ``label`` and ``value`` columns) as a diamond. At most ``max_rows`` items are drawn
+    (:data:`MAX_DRAWN`; the title then says how many of how many): those whose printed value
+    lies farthest beyond the whiskers first."""
     items = list(dict.fromkeys(printed[label]))
+    values = dict(list(sim.groupby(label, sort=False)[value])) if len(sim) else {}
     stats = []
     for it in items:
-        v = sim.loc[sim[label] == it, value].to_numpy(dtype=float)
+        v = values[it].to_numpy(dtype=float) if it in values else np.array([], dtype=float)
         v = v[np.isfinite(v) & ((v > 0) if log else True)]
         q = np.quantile(v, [0.025, 0.25, 0.5, 0.75, 0.975]) if v.size else [np.nan] * 5
         stats.append({"label": it, "whislo": q[0], "q1": q[1], "med": q[2], "q3": q[3], "whishi": q[4]})
-    st = pd.DataFrame(stats)
+    st = pd.DataFrame(stats, columns=["label", "whislo", "q1", "med", "q3", "whishi"])
+    total = len(items)
+    if total > max_rows:
+        first = printed.drop_duplicates(label).set_index(label)["value"].reindex(items)
+        gap = _log_gap(first, first, st["whislo"], st["whishi"], log)
+        keep = _bounded(total, [-gap], max_rows)
+        items = [items[i] for i in keep]
+        st = st.iloc[keep].reset_index(drop=True)
+        printed = printed[printed[label].isin(set(items))]
     fig = go.Figure(go.Box(y=st["label"], q1=st["q1"], median=st["med"], q3=st["q3"],
                            lowerfence=st["whislo"], upperfence=st["whishi"], orientation="h",
                            marker_color=SIMULATED, name="simulated (quartiles; 2.5-97.5%)"))
@@ -231,7 +357,8 @@ def mc_distribution(sim: pd.DataFrame, printed: pd.DataFrame, *, value: str, lab
                              hovertemplate="printed %{x:.4g}<extra></extra>"))
     fig.update_layout(xaxis_type="log" if log else "linear",
                       yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=items))
-    return layout(fig, title, "look for printed values (diamonds) beyond the whiskers: rare in "
+    return layout(fig, _drawn_note(title, len(items), total, "items"), "look for printed values "
+                  "(diamonds) beyond the whiskers: rare in "
                   "cohorts like the paper's", height=_height(len(items)), xaxis_title=xlabel)
 
 
