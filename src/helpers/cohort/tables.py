@@ -213,9 +213,17 @@ class Population:
 
     def __init__(self, ledger, ipd: pd.DataFrame, covariates: dict | None):
         self.ledger, self.ipd, self.covariates = ledger, ipd, covariates or {}
+        self._masks: dict[str, tuple[pd.Series | None, str]] = {}
 
     def mask(self, population: str) -> tuple[pd.Series | None, str]:
-        """(mask of the patients, description) or (None, why there is no such subgroup)."""
+        """(mask of the patients, description) or (None, why there is no such subgroup); worked
+        out once per population (many ledger rows share one)."""
+        key = str(population)
+        if key not in self._masks:
+            self._masks[key] = self._mask(population)
+        return self._masks[key]
+
+    def _mask(self, population: str) -> tuple[pd.Series | None, str]:
         if population in ("", "all"):
             return pd.Series(True, index=self.ipd.index), "all patients"
         counts = self.ledger.counts

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -110,11 +111,11 @@ class Finding:
 
     @property
     def strength(self) -> str:
-        return strength_of(self.assumptions)
+        return _strength(self.assumptions)
 
     @property
     def weight(self) -> str:
-        return weight_of(self.quantity, self.locators)
+        return _weight(self.quantity, self.locators)
 
     @property
     def severity(self) -> str:
@@ -137,6 +138,12 @@ class Finding:
         row["strength"], row["weight"] = strength, weight
         row["severity"] = severity_for(self.verdict, self.category, strength, weight)
         return {c: row[c] for c in COLUMNS}
+
+
+# strength and weight depend only on these (hashable) fields: memoised, as a large ledger gives
+# hundreds of thousands of findings sharing a few hundred combinations
+_strength = lru_cache(maxsize=1 << 12)(strength_of)
+_weight = lru_cache(maxsize=1 << 16)(weight_of)
 
 
 def finding_from(ctx, *, item: str, result: Result, locators, printed: str, quantity: str = "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 _NUMBER = re.compile(
@@ -52,11 +53,17 @@ class PrintedNumber:
 def parse_printed(text: str) -> PrintedNumber:
     """Parse printed numeric text (``"12.34"``, ``"<0.001"``, ``"1,000,000"``).
 
-    Raises ``ValueError`` when the text is not a single number.
+    Raises ``ValueError`` when the text is not a single number. Memoised on the text (a
+    ``PrintedNumber`` is immutable, so one parse serves every caller).
     """
     if text is None:
         raise ValueError("empty")
-    s = str(text).strip()
+    return _parse(str(text))
+
+
+@lru_cache(maxsize=1 << 17)
+def _parse(text: str) -> PrintedNumber:
+    s = text.strip()
     m = _NUMBER.match(s)
     if not m:
         raise ValueError(f"'{text}' is not a number")
