@@ -23,7 +23,7 @@ def test_findings_of_one_table_and_problem_form_one_concern_with_its_lines_of_ev
     concerns = group_concerns(findings, meta={"n": 321})
     assert len(concerns) == 1
     c = concerns[0]
-    assert c.title == "Table 7 cannot have come from a Cox model fitted to these 321 patients"
+    assert c.title == "The hazard ratios in Table 7 cannot have come from a Cox model fitted to these 321 patients"
     assert {ln.check for ln in c.lines} == {"p_from_ci", "ci_width_bound", "hr_direction"}
     assert {ln.check: ln.count for ln in c.lines}["p_from_ci"] == 2
     assert list(c.exemplar["item"]) [:1] == ["Alpha"]          # the row with most lines first
@@ -38,6 +38,8 @@ def test_two_tables_are_two_concerns_and_a_model_assumption_softens_the_title():
     titles = {c.object: c.title for c in group_concerns(findings, meta={"n": 50})}
     assert set(titles) == {"Table 7", "Table 8"}
     assert "cannot have come" in titles["Table 7"] and "cannot" not in titles["Table 8"]
+    # the subject is the hazard ratios (plural), whatever the table is called
+    assert titles["Table 8"].startswith("The hazard ratios in Table 8 are hard to reconcile")
 
 
 def test_problem_rule_rounding_first_then_family_then_category():

@@ -130,7 +130,7 @@ def test_word_budgets_hold_and_the_letter_keeps_its_shape():
                     "Appendix", "Yours sincerely"):
         assert heading in text
     assert "findings.csv" in text
-    assert "Table 6 cannot have come from a Cox model fitted to these 300 patients" in text
+    assert "The hazard ratios in Table 6 cannot have come from a Cox model fitted to these 300 patients" in text
     assert text.count("\n1. ") >= 1
     assert "same quantity and patients" in text       # the assumptions paragraph names them
 

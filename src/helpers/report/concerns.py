@@ -411,7 +411,7 @@ def _title(problem: str, obj: str, df: pd.DataFrame, meta: dict, plain: Plain) -
             return f"The hazard ratios in {obj} point the opposite way from what the text says"
         if hazard:
             verb = "cannot have come" if impossible else "are hard to reconcile with what would come"
-            return f"{obj} {verb} from a Cox model{n_words}"
+            return f"The hazard ratios in {obj} {verb} from a Cox model{n_words}"
         verb = "cannot be" if impossible else "do not look like"
         return f"The survival results in {obj} {verb} the output of a Kaplan-Meier analysis{n_words}"
     if problem == "arithmetic":
