@@ -219,12 +219,12 @@ def _siblings_printing(ledger, table: str, quantity: str, field: str, value: str
     df = ledger.tables.get(table)
     if not keys or df is None or df.empty:
         return []
-    own = _where(ledger, table, df, quantity=quantity)
+    own = ledger.where(table, quantity=quantity)
     if own.empty:
         return []
     var_col, level_col = keys
     variable = own[var_col].iloc[0]
-    sib = _where(ledger, table, df, **{var_col: variable})
+    sib = ledger.where(table, **{var_col: variable})
     sib = sib[sib["quantity"] != quantity]
     hits = []
     for s in records(sib):
@@ -232,17 +232,6 @@ def _siblings_printing(ledger, table: str, quantity: str, field: str, value: str
         if v and same_value(v, value, rule, field in EXACT_FIELDS):
             hits.append(f"{variable}: {s[level_col]} ({s['locator']})")
     return list(dict.fromkeys(hits))
-
-
-def _where(ledger, table: str, df: pd.DataFrame, **equal) -> pd.DataFrame:
-    """The rows of ``df`` (the ledger's ``table``) whose columns equal the given values, in order:
-    through the ledger's index (:meth:`Ledger.where`, built once per table) when it has one."""
-    if hasattr(ledger, "where") and all(c in df.columns for c in equal):
-        return ledger.where(table, **equal)
-    mask = pd.Series(True, index=df.index)
-    for col, value in equal.items():
-        mask &= df[col] == value
-    return df[mask]
 
 
 def _units_comparable(units: list[str]) -> bool:

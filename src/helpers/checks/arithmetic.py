@@ -106,20 +106,6 @@ def _with_note(res: Result, note: str) -> Result:
     return replace(res, explanation=res.explanation + note) if note else res
 
 
-def _where(ledger, table: str, **equal) -> pd.DataFrame:
-    """The rows of a ledger table whose columns equal the given values, in ledger order (an
-    index built once per table, :meth:`Ledger.where`; a mask on an object without one)."""
-    if hasattr(ledger, "where"):
-        return ledger.where(table, **equal)
-    df = ledger.tables.get(table)
-    if df is None or df.empty:
-        return pd.DataFrame() if df is None else df.iloc[0:0]
-    mask = pd.Series(True, index=df.index)
-    for col, value in equal.items():
-        mask &= df[col] == value
-    return df[mask]
-
-
 def _percent_ok(x: str) -> bool:
     return str(x).strip() != "" and str(x).strip().lower() != "nan"
 
@@ -922,7 +908,7 @@ def _part_count(ctx, row, level: str) -> tuple[int | None, list[str], str, bool]
     """The count of one part of a derived rate: from the same place if printed there, else from
     the other appearances of that level when they agree. Returns (count, locators, note, derived)
     where ``derived`` says the count was read off a percentage (under the place's rule)."""
-    cand = _where(ctx.ledger, "counts", variable=row["variable"], level=level,
+    cand = ctx.ledger.where("counts", variable=row["variable"], level=level,
                   population=row["population"])
     levels = cand[cand["role"] == "level"]
     cand = levels if len(levels) else cand[cand["role"] == "rate"]
@@ -1493,7 +1479,7 @@ def fitting_denominators(rates: Sequence[str], rule: str = "half_up", max_n: int
 
 
 def _population_size(ledger, pop: str, row) -> tuple[int | None, pd.Series | None]:
-    rows = _where(ledger, "counts", quantity=pop)
+    rows = ledger.where("counts", quantity=pop)
     if rows.empty:
         raise LedgerError(ledger.file_of("counts"),
                           f"population '{pop}' is not the quantity of any row of counts.csv",
@@ -1597,7 +1583,7 @@ def subgroup_recombination_check(ctx) -> list[Finding]:
         g = g[[_percent_ok(x) for x in g["percent"]]]
         if g.empty:
             continue
-        overall = _where(ctx.ledger, "counts", variable=var, level=level, population="all")
+        overall = ctx.ledger.where("counts", variable=var, level=level, population="all")
         overall = overall[overall["percent"].map(_percent_ok)] if len(overall) else overall
         if overall.empty:
             continue
