@@ -141,16 +141,6 @@ def _box(text: str, names: tuple[str, ...]) -> tuple[float, float]:
     return lo, hi
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _parsed_text(text: str):
-    return parse_printed(text)
-
-
-def _parsed(text):
-    """:func:`parse_printed`, parsed once per distinct text (the result is immutable)."""
-    return _parsed_text(text) if isinstance(text, str) else parse_printed(text)
-
-
 def _sf(x: float) -> float:
     """The standard normal upper tail, ``scipy.stats.norm.sf`` on a scalar without its
     argument checks (it is ``ndtr(-x)``, bit for bit; a thousand times faster on one number)."""
@@ -192,7 +182,7 @@ def _unparsable(**fields) -> str | None:
     bad = []
     for k, v in fields.items():
         try:
-            _parsed(_text(v))
+            parse_printed(_text(v))
         except ValueError:
             bad.append(f"{k} '{v}'")
     return ", ".join(bad) if bad else None
@@ -209,23 +199,17 @@ def _level(ci_level) -> tuple[float, bool]:
     t = _text(ci_level)
     if not t:
         return 95.0, False
-    return float(_parsed(t).value), True
+    return float(parse_printed(t).value), True
 
 
 # --------------------------------------------------------------------------- 1. p from the CI
-
-
-@functools.lru_cache(maxsize=1024)
-def _z(ci_level) -> float:
-    """:func:`z_for_level`, computed once per printed level (a quantile costs about 1 ms)."""
-    return z_for_level(ci_level)
 
 
 def implied_se_range(ci_low: str, ci_high: str, ci_level: str | None = "95",
                      rule="auto") -> tuple[float, float]:
     """Smallest and largest SE of log HR a printed CI allows: (ln U - ln L) / (2 z) over the
     rounding boxes of L and U (Altman & Bland 2011, BMJ 343:d2090)."""
-    z = _z(ci_level or "95")
+    z = z_for_level(ci_level or "95")
     a1, a2 = _log_box(ci_low, rule)
     c1, c2 = _log_box(ci_high, rule)
     return max(0.0, c1 - a2) / (2 * z), max(0.0, c2 - a1) / (2 * z)
@@ -300,7 +284,7 @@ def wald_p_range(hr: str, ci_low: str, ci_high: str, ci_level: str | None = "95"
 @functools.lru_cache(maxsize=1 << 15)
 def _wald_p_range(hr, ci_low, ci_high, ci_level, rule) -> dict:
     """:func:`wald_p_range`, once per printed triple, level and rules (callers get a copy)."""
-    z = _z(ci_level or "95")
+    z = z_for_level(ci_level or "95")
     hb, ab, cb = _log_box(hr, rule), _log_box(ci_low, rule), _log_box(ci_high, rule)
     poly = _wald_polygon(hb, ab, cb)
     joint = bool(poly)
@@ -318,7 +302,7 @@ def _wald_p_range(hr, ci_low, ci_high, ci_level, rule) -> dict:
         lo_b, hi_b = _ratio_range(pb)
         lo, hi = min(lo_a, lo_b), max(hi_a, hi_b)
         se_min, se_max = min(s_box) / z, max(s_box) / z
-    H, L, U = (_parsed(x).value for x in (hr, ci_low, ci_high))
+    H, L, U = (parse_printed(x).value for x in (hr, ci_low, ci_high))
     se_point = (math.log(U) - math.log(L)) / (2 * z) if U > L > 0 else 0.0
     p_point = float(2 * _sf(abs(math.log(H)) / se_point)) if se_point > 0 else 0.0
     # |b| / s with s = z SE; the test statistic is |b| / SE = z |b| / s
@@ -466,7 +450,7 @@ def ci_symmetry(hr: str, ci_low: str, ci_high: str, *, rule="auto") -> Result:
         return _untestable(f"not a number: {bad}")
     (h1, h2) = printed_box(hr, rule, low=TINY)
     (l1, l2), (u1, u2) = printed_box(ci_low, rule, low=TINY), printed_box(ci_high, rule, low=TINY)
-    H, L, U = (max(_parsed(x).value, TINY) for x in (hr, ci_low, ci_high))
+    H, L, U = (max(parse_printed(x).value, TINY) for x in (hr, ci_low, ci_high))
     lower_arm, upper_arm = math.log(H) - math.log(L), math.log(U) - math.log(H)
     values = {"lower_arm": lower_arm, "upper_arm": upper_arm,
               "geo_mid_low": math.sqrt(l1 * u1), "geo_mid_high": math.sqrt(l2 * min(u2, 1e300))}
@@ -571,7 +555,7 @@ def ci_width_bound(ci_low: str, ci_high: str, *, n_level: int | None = None,
     if bound is None:
         return _untestable("no group sizes and no cohort size to bound the variance")
     level, _ = _level(ci_level)
-    z = _z(f"{level:g}")
+    z = z_for_level(f"{level:g}")
     se_min, se_max = implied_se_range(ci_low, ci_high, f"{level:g}", rule)
     min_se = math.sqrt(bound)
     events_needed = 4.0 / se_max ** 2 if se_max > 0 else math.inf
@@ -1180,8 +1164,8 @@ def model_comparison(ledger: Ledger, alpha: float | None = None, rounding="auto"
             "selected_by_p": None if alpha is None else _p_significant(u["p"], alpha, rule),
             "p_implied_by_ci": f"[{_fmt_p(pc['p_low'])}, {_fmt_p(pc['p_high'])}]" if pc else "",
             "selected_by_ci": ci_sig,
-            "ci_excludes_1": bool(_parsed(u["ci_low"]).value > 1
-                                  or _parsed(u["ci_high"]).value < 1) if has_ci else None,
+            "ci_excludes_1": bool(parse_printed(u["ci_low"]).value > 1
+                                  or parse_printed(u["ci_high"]).value < 1) if has_ci else None,
             "locator": u["locator"], "quantity": u["quantity"],
         })
     return pd.DataFrame(rows)
@@ -1433,15 +1417,15 @@ def _printed_numbers(ledger: Ledger, policy) -> pd.DataFrame:
         bound, how, _src = ((None, "per-unit HR: no two-group bound", "none")
                             if kind == "continuous" else
                             variance_bound(g["n_level"], g["n_reference"], ledger.n))
-        z = _z(row["ci_level"] or "95")
-        H = _parsed(row["hr"]).value
+        z = z_for_level(row["ci_level"] or "95")
+        H = parse_printed(row["hr"]).value
         se_min, se_max = implied_se_range(row["ci_low"], row["ci_high"], row["ci_level"] or "95",
                                           policy.rule_for(row["locator"]))
         rows.append({"row_id": row["row_id"], "label": row_label(row), "model": row["model"],
                      "endpoint": row["endpoint"], "variable": row["variable"],
                      "level": row["level"], "reference": row["reference"],
-                     "hr": H, "ci_low": _parsed(row["ci_low"]).value,
-                     "ci_high": _parsed(row["ci_high"]).value, "p": row["p"],
+                     "hr": H, "ci_low": parse_printed(row["ci_low"]).value,
+                     "ci_high": parse_printed(row["ci_high"]).value, "p": row["p"],
                      "se_min": se_min, "se_max": se_max,
                      "var_bound": bound if bound is not None else np.nan, "bound_from": how,
                      "narrowest_low": H * math.exp(-z * math.sqrt(bound)) if bound else np.nan,

@@ -98,8 +98,15 @@ def parse_int(text) -> int | None:
 
 
 def z_for_level(ci_level: str | float | None) -> float:
-    """The standard normal quantile of a two-sided CI level given in percent (default 95)."""
+    """The standard normal quantile of a two-sided CI level given in percent (default 95);
+    computed once per level (a quantile costs about a millisecond, and a ledger prints a few
+    levels thousands of times)."""
+    level = 95.0 if ci_level in (None, "") else float(parse_printed(str(ci_level)).value)
+    return _z_of(level)
+
+
+@lru_cache(maxsize=1024)
+def _z_of(level: float) -> float:
     from scipy.stats import norm
 
-    level = 95.0 if ci_level in (None, "") else float(parse_printed(str(ci_level)).value)
     return float(norm.ppf(0.5 + level / 200.0))
