@@ -52,7 +52,7 @@ def test_the_ranked_table_is_cut_at_its_limit_with_a_note():
 def test_notable_rows_keeps_the_most_notable_in_their_original_order():
     t = pd.DataFrame({"v": ["consistent", "impossible", "consistent", "inconsistent"],
                       "d": [0.1, 0.2, 9.0, 0.3]})
-    kept, note = plots.notable_rows(t, [plots._verdict_rank(t["v"]), -t["d"]], limit=2,
+    kept, note = plots.notable_rows(t, [plots.verdict_rank(t["v"]), -t["d"]], limit=2,
                                     what="rows")
     assert list(kept["v"]) == ["impossible", "inconsistent"]      # flagged beat a large departure
     assert note.startswith("drawing the 2 most notable of 4 rows")

@@ -186,20 +186,33 @@ def notable_rows(t: pd.DataFrame, keys: list, *, limit: int | None = None,
     limit = MAX_ITEMS if limit is None else int(limit)
     if len(t) <= limit:
         return t, ""
-    order = np.lexsort([np.asarray(k) for k in reversed(keys)] or [np.arange(len(t))])
-    keep = np.sort(order[:limit])
+    keep = notable_positions(len(t), keys, limit)
     note = (f"drawing the {limit:,} most notable of {len(t):,} {what}"
             + (f" ({why})" if why else "") + "; the findings list every one")
     return t.iloc[keep].reset_index(drop=True), note
+
+
+def notable_positions(n: int, keys: list, limit: int | None = None) -> np.ndarray:
+    """Positions, ascending (the table's order), of the ``limit`` rows (default
+    :data:`MAX_ITEMS`) that sort first by ``keys`` (arrays of length ``n``, most important
+    first; smaller sorts first; ties keep the table's order); every position when ``n <= limit``.
+    The one selection rule of every bounded figure (:func:`notable_rows`, the forest figures)."""
+    limit = MAX_ITEMS if limit is None else int(limit)
+    if n <= limit:
+        return np.arange(n)
+    order = np.lexsort([np.asarray(k, dtype=float) for k in reversed(keys)] or [np.arange(n)])
+    return np.sort(order[:limit])
 
 
 def _with_note(look_for: str, note: str) -> str:
     return f"{look_for}; {note}" if note else look_for
 
 
-def _verdict_rank(verdicts) -> np.ndarray:
+def verdict_rank(verdicts) -> np.ndarray:
+    """The rank of each verdict in :data:`VERDICT_ORDER` (impossible 0, implausible 1,
+    inconsistent 2, ...; an unknown verdict after all of them): a sort key for bounded figures."""
     return np.array([VERDICT_ORDER.index(v) if v in VERDICT_ORDER else len(VERDICT_ORDER)
-                     for v in verdicts])
+                     for v in verdicts], dtype=int)
 
 
 def _by_verdict(t: pd.DataFrame):
@@ -252,7 +265,7 @@ def percent_deviation(table: pd.DataFrame, title: str = "Printed percentage minu
     if table.empty:
         return empty(title)
     t, note = notable_rows(table.reset_index(drop=True),
-                           [_verdict_rank(table["verdict"]), -table["deviation_units"].abs()],
+                           [verdict_rank(table["verdict"]), -table["deviation_units"].abs()],
                            what="printed percentages", why="flagged first, then the farthest")
     t = t.sort_values(["deviation_units", "item"], kind="mergesort").reset_index(drop=True)
     off = t["deviation_units"].abs() > limit
@@ -409,7 +422,7 @@ def appearances_plot(table: pd.DataFrame, findings: pd.DataFrame | None = None,
     t["verdict"] = [verdict_of(q) for q in t["quantity"]]
     per_q = t.groupby("quantity", sort=False).agg(verdict=("verdict", "first"), lo=("x", "min"),
                                                   hi=("x", "max")).reset_index()
-    kept, note = notable_rows(per_q, [_verdict_rank(per_q["verdict"]), -(per_q["hi"] - per_q["lo"])],
+    kept, note = notable_rows(per_q, [verdict_rank(per_q["verdict"]), -(per_q["hi"] - per_q["lo"])],
                               what="quantities", why="flagged first, then the widest spread")
     if note:
         t = t[t["quantity"].isin(set(kept["quantity"]))].reset_index(drop=True)
@@ -519,7 +532,7 @@ def total_bounds_plot(findings, ledger: Ledger | None = None,
     df = pd.DataFrame(recs)
     if df.empty:
         return empty(title)
-    df, note = notable_rows(df, [_verdict_rank(df["verdict"])], what="totals", why="flagged first")
+    df, note = notable_rows(df, [verdict_rank(df["verdict"])], what="totals", why="flagged first")
     fig = go.Figure()
     for i, r in df.iterrows():
         fig.add_trace(go.Scatter(x=[r["low"], r["high"]], y=[r["total"]] * 2, mode="lines",

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .figures import MAX_ITEMS, NEUTRAL, OKABE_ITO, VERDICT_COLOURS, VERDICT_SYMBOLS, layout
+from .figures import (MAX_ITEMS, NEUTRAL, OKABE_ITO, VERDICT_COLOURS, VERDICT_ORDER,
+                      VERDICT_SYMBOLS, layout, notable_positions, verdict_rank)
 
 PRINTED = "#222222"
 FEASIBLE = OKABE_ITO["orange"]
@@ -42,7 +43,7 @@ GROUP_COLOURS = [PRINTED, SIMULATED, FLAG, OKABE_ITO["reddish_purple"], FEASIBLE
 
 MAX_DRAWN = MAX_ITEMS   # rows a figure with one line per row draws (as helpers.report.figures)
 MAX_POINTS = 2000       # points a scatter figure draws of the printed rows
-FLAGGED = ("impossible", "implausible", "inconsistent")
+FLAGGED = tuple(VERDICT_ORDER[:3])   # impossible, implausible, inconsistent: drawn first
 
 
 def _height(n_rows: int) -> int:
@@ -50,19 +51,9 @@ def _height(n_rows: int) -> int:
 
 
 def _verdict_rank(verdicts) -> np.ndarray:
-    """0, 1, 2 for impossible, implausible, inconsistent; 3 for every other verdict."""
-    rank = {v: i for i, v in enumerate(FLAGGED)}
-    return np.array([rank.get(v, len(FLAGGED)) for v in verdicts], dtype=int)
-
-
-def _bounded(n: int, keys: list, cap: int) -> np.ndarray:
-    """Positions (ascending: the table's order) of the ``cap`` rows that come first when sorted
-    by ``keys`` (arrays of length ``n``, most important first; smaller sorts first, ties keep
-    the table's order); all rows when ``n <= cap``."""
-    if n <= cap:
-        return np.arange(n)
-    order = np.lexsort([np.asarray(k, dtype=float) for k in reversed(keys)])  # stable
-    return np.sort(order[:cap])
+    """0, 1, 2 for impossible, implausible, inconsistent; 3 for every other verdict (the
+    figures' :func:`~helpers.report.figures.verdict_rank`, with every unflagged verdict tied)."""
+    return np.minimum(verdict_rank(verdicts), len(FLAGGED))
 
 
 def _drawn_note(title: str, drawn: int, total: int, what: str = "rows") -> str:
@@ -137,7 +128,8 @@ def forest(table: pd.DataFrame, title: str = "Printed hazard ratios", *,
                 narrow = np.where(width < bound, 0.0, 1.0)
             else:
                 narrow = np.ones(total)
-        keep = _bounded(total, [rank, in_first, narrow, np.nan_to_num(far, nan=0.0)], max_rows)
+        keep = notable_positions(total, [rank, in_first, narrow, np.nan_to_num(far, nan=0.0)],
+                                 max_rows)
         t = t.iloc[keep].reset_index(drop=True)
     groups = list(dict.fromkeys(t["group"]))
     colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
@@ -236,7 +228,7 @@ def intervals(df: pd.DataFrame, *, label: str, printed_low: str, printed_high: s
     verdicts = list(t[verdict]) if verdict in t.columns else ["no finding"] * total
     if total > max_rows:
         gap = _log_gap(t[printed_low], t[printed_high], t[allowed_low], t[allowed_high], log)
-        keep = _bounded(total, [_verdict_rank(verdicts), -gap], max_rows)
+        keep = notable_positions(total, [_verdict_rank(verdicts), -gap], max_rows)
         t = t.iloc[keep].reset_index(drop=True)
         verdicts = [verdicts[i] for i in keep]
     if log and len(t):
@@ -289,7 +281,8 @@ def variance_bound(exp: pd.DataFrame, printed: pd.DataFrame | None = None,
         with np.errstate(divide="ignore", invalid="ignore"):
             below = np.log(printed["var_max"].astype(float).to_numpy()
                            / printed["var_bound"].astype(float).to_numpy())
-        printed = printed.iloc[_bounded(total, [np.nan_to_num(below, nan=np.inf)], max_points)]
+        printed = printed.iloc[notable_positions(total, [np.nan_to_num(below, nan=np.inf)],
+                                                 max_points)]
     lo = float(min(exp["bound_events"].min(), exp["var"].min()))
     hi = float(max(exp["bound_events"].max(), exp["var"].max()))
     if printed is not None and len(printed):
@@ -345,7 +338,7 @@ def mc_distribution(sim: pd.DataFrame, printed: pd.DataFrame, *, value: str, lab
     if total > max_rows:
         first = printed.drop_duplicates(label).set_index(label)["value"].reindex(items)
         gap = _log_gap(first, first, st["whislo"], st["whishi"], log)
-        keep = _bounded(total, [-gap], max_rows)
+        keep = notable_positions(total, [-gap], max_rows)
         items = [items[i] for i in keep]
         st = st.iloc[keep].reset_index(drop=True)
         printed = printed[printed[label].isin(set(items))]
